@@ -1,0 +1,89 @@
+# One entry point for people and CI. Every target installs what it needs first.
+#   make synth              templates for every environment in cdk.out/ (offline, no credentials)
+#   make test               ruff, mypy and the whole pytest suite
+#   make diff|deploy|destroy ENV=dev
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+ENV ?=
+# `broadening` asks before widening IAM; pipelines pass APPROVAL=never.
+APPROVAL ?= broadening
+
+# The pinned Node 22 and CDK CLI from node_modules come first, so jsii never runs on an
+# end-of-life Node; the venv's Python runs app.py.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# Offline and quiet: no telemetry, no version or notice look-ups, and never the EC2 metadata
+# endpoint when the CLI looks for default credentials on a machine that has none.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+export AWS_EC2_METADATA_DISABLED := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PY_DEPS := $(VENV)/.deps-app
+PY_DEV_DEPS := $(VENV)/.deps-dev
+NODE_DEPS := node_modules/.deps
+CDK := cdk
+
+.PHONY: help setup synth test lint bench diff deploy destroy bootstrap clean check-env
+
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_DEPS): requirements.txt constraints.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+$(PY_DEV_DEPS): $(PY_DEPS) requirements-dev.txt requirements-agent.txt constraints.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_DEV_DEPS) $(NODE_DEPS)
+
+synth: $(PY_DEPS) $(NODE_DEPS)
+	rm -rf cdk.out
+	$(CDK) synth --quiet
+	@ls cdk.out/*.template.json
+
+test: $(PY_DEV_DEPS) $(NODE_DEPS)
+	ruff check .
+	ruff format --check .
+	mypy
+	pytest
+
+lint: $(PY_DEV_DEPS)
+	ruff check .
+	ruff format --check .
+	mypy
+
+bench: $(PY_DEV_DEPS) $(NODE_DEPS)
+	$(VENV)/bin/python scripts/bench.py
+
+check-env:
+	@$(VENV)/bin/python scripts/check_env.py "$(ENV)"
+
+bootstrap: $(PY_DEPS) $(NODE_DEPS) check-env
+	$(CDK) bootstrap -c env=$(ENV)
+
+diff: $(PY_DEPS) $(NODE_DEPS) check-env
+	$(CDK) diff -c env=$(ENV) CodeInterpreter-$(ENV)
+
+deploy: $(PY_DEPS) $(NODE_DEPS) check-env
+	mkdir -p outputs
+	$(CDK) deploy -c env=$(ENV) CodeInterpreter-$(ENV) \
+		--require-approval $(APPROVAL) --outputs-file outputs/$(ENV).json
+
+destroy: $(PY_DEPS) $(NODE_DEPS) check-env
+	$(CDK) destroy -c env=$(ENV) CodeInterpreter-$(ENV)
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""`make bench`: how much this app's synth costs over a bare CDK app, and how long the tests take.
+
+Prints figures measured in this one run; it is not a test and asserts nothing. Targets:
+synth ratio <= 1.5 and a full test suite <= 60 s after setup on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 3
+SYNTH_RATIO_TARGET = 1.5
+TEST_SUITE_TARGET_SECONDS = 60.0
+
+BARE_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+app = cdk.App()
+stack = cdk.Stack(app, "Bare")
+s3.Bucket(stack, "Bucket")
+app.synth()
+"""
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, check=False, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def median_of_runs(command: list[str], cwd: Path, outdir: Path) -> float:
+    durations = []
+    for _ in range(RUNS):
+        shutil.rmtree(outdir, ignore_errors=True)
+        durations.append(timed(command, cwd))
+    return statistics.median(durations)
+
+
+def main() -> int:
+    cdk = str(ROOT / "node_modules" / ".bin" / "cdk")
+    with tempfile.TemporaryDirectory() as scratch:
+        bare_dir = Path(scratch)
+        (bare_dir / "app.py").write_text(BARE_APP)
+        # Same feature flags and CLI settings as this app, so only the app itself differs.
+        settings = json.loads((ROOT / "cdk.json").read_text())
+        settings["context"].pop("environments")
+        settings["app"] = f"{sys.executable} app.py"
+        (bare_dir / "cdk.json").write_text(json.dumps(settings))
+        project = median_of_runs([cdk, "synth", "--quiet"], ROOT, ROOT / "cdk.out")
+        bare = median_of_runs(
+            [cdk, "synth", "--quiet"],
+            bare_dir,
+            bare_dir / "cdk.out",
+        )
+    suite = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], ROOT)
+
+    ratio = project / bare
+    environments = len(list((ROOT / "cdk.out").glob("*.template.json")))
+    print(f"machine: {os.cpu_count()} cores; synth figures are the median of {RUNS} runs")
+    print(f"synth, this app ({environments} environments): {project:6.2f} s")
+    print(f"synth, bare one-stack app:          {bare:6.2f} s")
+    verdict = "ok" if ratio <= SYNTH_RATIO_TARGET else "over target"
+    print(f"ratio:                              {ratio:6.2f}   ", end="")
+    print(f"(target <= {SYNTH_RATIO_TARGET}: {verdict})")
+    verdict = "ok" if suite <= TEST_SUITE_TARGET_SECONDS else "over target"
+    print(
+        f"test suite:                         {suite:6.2f} s (target <= "
+        f"{TEST_SUITE_TARGET_SECONDS:.0f} s: {verdict})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""One stack per environment: execution role, artifact bucket, interpreter, and its outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags
+from constructs import Construct
+
+from stacks.components import ArtifactBucket, CodeInterpreter, DiscoveryParameters, ExecutionRole
+from stacks.config import EnvironmentConfig, RemovalChoice
+
+REMOVAL_POLICIES = {
+    RemovalChoice.RETAIN: RemovalPolicy.RETAIN,
+    RemovalChoice.DESTROY: RemovalPolicy.DESTROY,
+}
+
+
+class CodeInterpreterStack(Stack):
+    """Wires the constructs together for one environment; holds no logic of its own."""
+
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            config.stack_name,
+            env=Environment(account=config.account, region=config.region),
+            termination_protection=config.termination_protection,
+            description=f"AgentCore code interpreter for the '{config.name}' environment",
+            **kwargs,
+        )
+        self.config = config
+        tags = dict(config.tags)
+        for key, value in tags.items():
+            Tags.of(self).add(key, value)
+
+        self.artifact_bucket = ArtifactBucket(
+            self,
+            "ArtifactBucket",
+            artifact_prefix=config.artifact_prefix,
+            retention_days=config.artifact_retention_days,
+            removal_policy=REMOVAL_POLICIES[config.removal_policy],
+        )
+        self.execution_role = ExecutionRole(
+            self, "ExecutionRole", artifact_bucket=self.artifact_bucket
+        )
+        self.interpreter = CodeInterpreter(
+            self,
+            "CodeInterpreter",
+            name=config.interpreter_name,
+            description=config.description,
+            execution_role=self.execution_role,
+            network_mode=config.network_mode,
+            vpc=config.vpc,
+            tags=tags,
+        )
+        self.discovery = DiscoveryParameters(
+            self,
+            "DiscoveryParameters",
+            prefix=config.ssm_prefix,
+            interpreter_id=self.interpreter.interpreter_id,
+            interpreter_arn=self.interpreter.interpreter_arn,
+            artifact_bucket_name=self.artifact_bucket.bucket_name,
+            artifact_prefix=config.artifact_prefix,
+        )
+
+        # Stack-level outputs keep their keys exactly as written, which agent code and
+        # `cdk deploy --outputs-file` rely on.
+        outputs = {
+            "CodeInterpreterId": (self.interpreter.interpreter_id, "Code interpreter id"),
+            "CodeInterpreterArn": (self.interpreter.interpreter_arn, "Code interpreter ARN"),
+            "ArtifactBucketName": (self.artifact_bucket.bucket_name, "Artifact bucket name"),
+            "ArtifactPrefix": (config.artifact_prefix, "Key prefix for artifacts"),
+            "ExecutionRoleArn": (self.execution_role.role_arn, "Interpreter execution role"),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

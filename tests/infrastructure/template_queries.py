@@ -1,0 +1,63 @@
+"""Small queries over synthesized CloudFormation templates (plain dicts).
+
+Tests find resources by type and properties, never by hashed logical id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Template = dict[str, Any]
+
+
+def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def only_resource(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
+    found = resources_of_type(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def role_assumed_by(template: Template, service: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (logical_id, role)
+        for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items()
+        if any(
+            statement.get("Principal", {}).get("Service") == service
+            for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    ]
+
+
+def statements_of_role(template: Template, role_logical_id: str) -> list[dict[str, Any]]:
+    """Every statement of every inline or attached AWS::IAM::Policy that names the role."""
+    statements: list[dict[str, Any]] = []
+    role = template["Resources"][role_logical_id]
+    for inline in role["Properties"].get("Policies", []):
+        statements.extend(inline["PolicyDocument"]["Statement"])
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"].get("Roles", []):
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def lambda_with_handler(template: Template, handler: str) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (logical_id, function)
+        for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items()
+        if function["Properties"].get("Handler") == handler
+    ]
+    assert len(matches) == 1, f"expected one function with handler {handler}, found {matches}"
+    return matches[0]
+
+
+def role_of_function(function: dict[str, Any]) -> str:
+    role_ref = function["Properties"]["Role"]["Fn::GetAtt"]
+    assert role_ref[1] == "Arn"
+    return str(role_ref[0])

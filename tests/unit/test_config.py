@@ -1,0 +1,242 @@
+"""Parsing and validating the `environments` context into frozen per-environment configs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from synthesis import cdk_context
+
+from stacks.config import (
+    ConfigError,
+    EnvironmentConfig,
+    NetworkMode,
+    RemovalChoice,
+    VpcSettings,
+    load_environments,
+)
+
+VPC = {
+    "subnet_ids": ["subnet-0123456789abcdef0"],
+    "security_group_ids": ["sg-0123456789abcdef0"],
+}
+
+
+def load_one(settings: Any, name: str = "dev") -> EnvironmentConfig:
+    (config,) = load_environments({name: settings})
+    return config
+
+
+def test_defaults_fill_everything_left_out() -> None:
+    assert load_one({}) == EnvironmentConfig(
+        name="dev",
+        account=None,
+        region=None,
+        network_mode=NetworkMode.SANDBOX,
+        vpc=None,
+        interpreter_name="codeinterpreter_dev",
+        description=None,
+        artifact_prefix="output_artifacts/",
+        artifact_retention_days=30,
+        removal_policy=RemovalChoice.RETAIN,
+        termination_protection=False,
+        tags=(),
+        ssm_prefix="/agentcore/dev/code-interpreter",
+    )
+
+
+def test_default_names_follow_the_environment_name() -> None:
+    config = load_one({}, name="eu-team-2")
+    assert config.interpreter_name == "codeinterpreter_eu_team_2"
+    assert config.ssm_prefix == "/agentcore/eu-team-2/code-interpreter"
+    assert config.stack_name == "CodeInterpreter-eu-team-2"
+
+
+def test_every_key_overrides_its_default() -> None:
+    config = load_one(
+        {
+            "account": "123456789012",
+            "region": "ap-northeast-2",
+            "network_mode": "VPC",
+            "vpc": {**VPC, "require_service_s3_endpoint": True},
+            "interpreter_name": "Team_Sandbox_1",
+            "description": "Analytics sandbox",
+            "artifact_prefix": "runs/out/",
+            "artifact_retention_days": 365,
+            "removal_policy": "destroy",
+            "termination_protection": True,
+            "tags": {"CostCenter": "1234", "Owner": "data@example.com"},
+            "ssm_prefix": "/teams/data/interpreter",
+        }
+    )
+    assert config.account == "123456789012"
+    assert config.region == "ap-northeast-2"
+    assert config.network_mode is NetworkMode.VPC
+    assert config.vpc == VpcSettings(
+        subnet_ids=("subnet-0123456789abcdef0",),
+        security_group_ids=("sg-0123456789abcdef0",),
+        require_service_s3_endpoint=True,
+    )
+    assert config.interpreter_name == "Team_Sandbox_1"
+    assert config.description == "Analytics sandbox"
+    assert config.artifact_prefix == "runs/out/"
+    assert config.artifact_retention_days == 365
+    assert config.removal_policy is RemovalChoice.DESTROY
+    assert config.termination_protection is True
+    assert config.tags == (("CostCenter", "1234"), ("Owner", "data@example.com"))
+    assert config.ssm_prefix == "/teams/data/interpreter"
+
+
+def test_configs_are_frozen() -> None:
+    config = load_one({})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.network_mode = NetworkMode.PUBLIC  # type: ignore[misc]
+
+
+def test_vpc_endpoint_flag_defaults_to_false() -> None:
+    config = load_one({"network_mode": "VPC", "vpc": VPC})
+    assert config.vpc is not None
+    assert config.vpc.require_service_s3_endpoint is False
+
+
+def test_shipped_cdk_json_is_valid() -> None:
+    configs = load_environments(cdk_context()["environments"])
+    assert [c.name for c in configs] == ["dev", "staging", "prod"]
+    assert all(c.network_mode is NetworkMode.SANDBOX for c in configs)
+    assert [c.termination_protection for c in configs] == [False, False, True]
+
+
+def test_selecting_one_environment_returns_only_it() -> None:
+    configs = load_environments({"dev": {}, "prod": {}}, selected="prod")
+    assert [c.name for c in configs] == ["prod"]
+
+
+def test_selection_is_validated_even_when_other_environments_are_broken() -> None:
+    configs = load_environments({"dev": {}, "prod": {"network_mode": "bad"}}, selected="dev")
+    assert [c.name for c in configs] == ["dev"]
+
+
+# (case id, settings, fragments that the single error message must contain)
+INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
+    ("typo-key", {"netwrok_mode": "SANDBOX"}, ("'netwrok_mode'", "did you mean 'network_mode'")),
+    ("lowercase-mode", {"network_mode": "sandbox"}, ("'network_mode'", "'sandbox'", "VPC")),
+    ("unknown-mode", {"network_mode": "PRIVATE"}, ("'network_mode'", "'PRIVATE'", "SANDBOX")),
+    ("vpc-without-settings", {"network_mode": "VPC"}, ("'vpc'", "None", "required")),
+    (
+        "vpc-without-subnets",
+        {"network_mode": "VPC", "vpc": {"security_group_ids": VPC["security_group_ids"]}},
+        ("'vpc.subnet_ids'", "required in VPC mode"),
+    ),
+    (
+        "vpc-without-security-groups",
+        {"network_mode": "VPC", "vpc": {"subnet_ids": VPC["subnet_ids"]}},
+        ("'vpc.security_group_ids'", "required in VPC mode"),
+    ),
+    ("vpc-in-sandbox-mode", {"vpc": VPC}, ("'vpc'", "unless network_mode is VPC")),
+    (
+        "too-many-subnets",
+        {
+            "network_mode": "VPC",
+            "vpc": {**VPC, "subnet_ids": [f"subnet-{i:017d}" for i in range(17)]},
+        },
+        ("'vpc.subnet_ids'", "1-16"),
+    ),
+    (
+        "malformed-subnet",
+        {"network_mode": "VPC", "vpc": {**VPC, "subnet_ids": ["subnet-xyz"]}},
+        ("'vpc.subnet_ids'", "subnet-xyz", "subnet-0123456789abcdef0"),
+    ),
+    (
+        "malformed-security-group",
+        {"network_mode": "VPC", "vpc": {**VPC, "security_group_ids": ["default"]}},
+        ("'vpc.security_group_ids'", "'default'", "sg-"),
+    ),
+    ("name-with-hyphen", {"interpreter_name": "my-sandbox"}, ("'interpreter_name'", "no hyphens")),
+    ("name-leading-digit", {"interpreter_name": "1sandbox"}, ("'1sandbox'", "a letter")),
+    ("name-49-chars", {"interpreter_name": "a" * 49}, ("'interpreter_name'", "1-48")),
+    ("name-non-ascii", {"interpreter_name": "sändbox"}, ("'sändbox'", "letters, digits")),
+    ("empty-description", {"description": ""}, ("'description'", "''", "1-4096")),
+    ("description-4097", {"description": "x" * 4097}, ("'description'", "4097 characters")),
+    ("bad-account", {"account": "12345"}, ("'account'", "'12345'", "12-digit")),
+    ("account-as-number", {"account": 123456789012}, ("'account'", "12-digit")),
+    ("bad-region", {"region": "Europe"}, ("'region'", "'Europe'", "us-east-1")),
+    ("zero-retention", {"artifact_retention_days": 0}, ("'artifact_retention_days'", "1 to")),
+    ("negative-retention", {"artifact_retention_days": -5}, ("-5", "whole number")),
+    ("retention-as-string", {"artifact_retention_days": "30"}, ("got '30'", "whole number")),
+    ("retention-as-bool", {"artifact_retention_days": True}, ("True", "whole number")),
+    ("removal-policy", {"removal_policy": "snapshot"}, ("'snapshot'", "'retain' or 'destroy'")),
+    ("protection-as-string", {"termination_protection": "yes"}, ("'yes'", "true or false")),
+    ("prefix-leading-slash", {"artifact_prefix": "/out/"}, ("'artifact_prefix'", "ending in '/'")),
+    ("prefix-no-trailing-slash", {"artifact_prefix": "out"}, ("'out'", "ending in '/'")),
+    ("ssm-relative", {"ssm_prefix": "agentcore/dev"}, ("'ssm_prefix'", "starting with '/'")),
+    ("ssm-reserved", {"ssm_prefix": "/aws/reserved"}, ("'/aws/reserved'", "/aws or /ssm")),
+    ("tags-as-list", {"tags": ["a", "b"]}, ("'tags'", "a map")),
+    ("too-many-tags", {"tags": {f"k{i}": "v" for i in range(51)}}, ("51 tags", "at most 50")),
+    ("tag-key-too-long", {"tags": {"k" * 129: "v"}}, ("'tags'", "1-128")),
+    ("tag-value-too-long", {"tags": {"k": "v" * 257}}, ("'tags.k'", "0-256")),
+    ("tag-reserved-prefix", {"tags": {"aws:owner": "me"}}, ("'aws:owner'", "not starting")),
+    ("settings-not-a-map", ["SANDBOX"], ("environment 'dev'", "a map of settings")),
+]
+
+
+@pytest.mark.parametrize(
+    ("settings", "fragments"),
+    [pytest.param(settings, fragments, id=case) for case, settings, fragments in INVALID],
+)
+def test_invalid_settings_are_rejected_with_a_precise_message(
+    settings: Any, fragments: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_environments({"dev": settings})
+    (problem,) = raised.value.problems
+    assert problem.startswith("environment 'dev'")
+    assert "got " in problem
+    assert "allowed: " in problem
+    for fragment in fragments:
+        assert fragment in problem
+
+
+def test_every_problem_in_every_environment_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_environments(
+            {
+                "dev": {"network_mode": "sandbox", "artifact_retention_days": 0},
+                "prod": {"removal_policy": "keep"},
+            }
+        )
+    problems = raised.value.problems
+    assert len(problems) == 3
+    assert [p.split(":")[0] for p in problems] == [
+        "environment 'dev'",
+        "environment 'dev'",
+        "environment 'prod'",
+    ]
+    assert str(raised.value).count("\n  - ") == 3
+
+
+@pytest.mark.parametrize(
+    ("environments", "selected", "fragments"),
+    [
+        pytest.param({"dev": {}}, "qa", ("context 'env'", "'qa'", "one of dev"), id="unknown-env"),
+        pytest.param({}, None, ("context 'environments'", "non-empty map"), id="no-environments"),
+        pytest.param(None, None, ("context 'environments'", "None"), id="missing-context"),
+        pytest.param({"Dev_1": {}}, None, ("'Dev_1'", "lowercase letters"), id="bad-env-name"),
+    ],
+)
+def test_invalid_environment_selection_is_rejected(
+    environments: Any, selected: Any, fragments: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_environments(environments, selected=selected)
+    message = str(raised.value)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_very_long_bad_values_are_shortened_in_messages() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_environments({"dev": {"description": "x" * 5000}})
+    (problem,) = raised.value.problems
+    assert len(problem) < 300
+    assert "5000 characters" in problem
