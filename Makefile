@@ -2,6 +2,8 @@
 #   make synth              templates for every environment in cdk.out/ (offline, no credentials)
 #   make test               ruff, mypy and the whole pytest suite
 #   make diff|deploy|destroy ENV=dev
+#   make smoke ENV=dev       post-deploy check: session, Python, shell, artifact upload
+#   make mcp ENV=dev         stdio MCP server for agents
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -27,7 +29,7 @@ PY_DEV_DEPS := $(VENV)/.deps-dev
 NODE_DEPS := node_modules/.deps
 CDK := cdk
 
-.PHONY: help setup synth test lint bench diff deploy destroy bootstrap clean check-env
+.PHONY: help setup synth test lint bench diff deploy destroy bootstrap smoke mcp constraints clean check-env
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -84,6 +86,17 @@ deploy: $(PY_DEPS) $(NODE_DEPS) check-env
 
 destroy: $(PY_DEPS) $(NODE_DEPS) check-env
 	$(CDK) destroy -c env=$(ENV) CodeInterpreter-$(ENV)
+
+smoke: $(PY_DEV_DEPS) check-env
+	$(VENV)/bin/python -m agent.smoke --env $(ENV) --outputs-file outputs/$(ENV).json
+
+mcp: $(PY_DEV_DEPS) check-env
+	$(VENV)/bin/python -m agent.mcp_server --env $(ENV)
+
+constraints: $(PY_DEV_DEPS)
+	( echo "# Exact versions of every Python package, direct and transitive, that the suite was run with."; \
+	  echo "# Regenerate with: make constraints"; \
+	  $(VENV)/bin/pip freeze --exclude-editable ) > constraints.txt
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -39,6 +39,7 @@ class CodeInterpreterStack(Stack):
             artifact_prefix=config.artifact_prefix,
             retention_days=config.artifact_retention_days,
             removal_policy=REMOVAL_POLICIES[config.removal_policy],
+            customer_managed_key=config.artifact_kms,
         )
         self.execution_role = ExecutionRole(
             self, "ExecutionRole", artifact_bucket=self.artifact_bucket

@@ -79,6 +79,8 @@ class EnvironmentConfig:
     termination_protection: bool
     tags: tuple[tuple[str, str], ...]
     ssm_prefix: str
+    artifact_kms: bool = False
+    force_destroy: bool = False
 
     @property
     def stack_name(self) -> str:
@@ -152,7 +154,12 @@ _KNOWN_KEYS = (
     "termination_protection",
     "tags",
     "ssm_prefix",
+    "artifact_kms",
+    "force_destroy",
 )
+# Environments whose data is kept unless `force_destroy` says otherwise, whatever their other
+# settings: losing production artifacts by a copy-pasted `destroy` is not recoverable.
+PROTECTED_ENVIRONMENT_NAMES = frozenset({"prod", "production"})
 _VPC_KEYS = ("subnet_ids", "security_group_ids", "require_service_s3_endpoint")
 
 
@@ -310,6 +317,16 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
     )
     if ssm_prefix.lower().startswith(("/aws", "/ssm")):
         reader.problem("ssm_prefix", ssm_prefix, "a path that does not start with /aws or /ssm")
+    artifact_kms = reader.value("artifact_kms", False, _strict_bool, "true or false")
+    force_destroy = reader.value("force_destroy", False, _strict_bool, "true or false")
+    protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
+    if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
+        reader.problem(
+            "removal_policy",
+            removal_policy.value,
+            "'retain' in a protected environment (named prod/production or with"
+            " termination_protection); set force_destroy: true to really allow 'destroy'",
+        )
 
     if reader.failed:
         return None
@@ -327,6 +344,8 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         termination_protection=termination_protection,
         tags=tags,
         ssm_prefix=ssm_prefix,
+        artifact_kms=artifact_kms,
+        force_destroy=force_destroy,
     )
 
 

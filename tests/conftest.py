@@ -55,6 +55,7 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
             "security_group_ids": ["sg-0123456789abcdef0"],
             "require_service_s3_endpoint": True,
         },
+        "artifact_kms": True,
     },
     "open": {"network_mode": "PUBLIC", "tags": {}},
 }

@@ -41,10 +41,46 @@ def statements_of_role(template: Template, role_logical_id: str) -> list[dict[st
     role = template["Resources"][role_logical_id]
     for inline in role["Properties"].get("Policies", []):
         statements.extend(inline["PolicyDocument"]["Statement"])
-    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
-        if {"Ref": role_logical_id} in policy["Properties"].get("Roles", []):
-            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    for policy in policies_of_role(template, role_logical_id).values():
+        statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return statements
+
+
+def policies_of_role(template: Template, role_logical_id: str) -> dict[str, dict[str, Any]]:
+    """Inline (AWS::IAM::Policy) and customer-managed policies attached to the role."""
+    return {
+        logical_id: policy
+        for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for logical_id, policy in resources_of_type(template, policy_type).items()
+        if {"Ref": role_logical_id} in policy["Properties"].get("Roles", [])
+    }
+
+
+def artifact_bucket(template: Template) -> tuple[str, dict[str, Any]]:
+    """The bucket the sandbox writes to: the one that sends its access logs elsewhere."""
+    matches = [
+        (logical_id, bucket)
+        for logical_id, bucket in resources_of_type(template, "AWS::S3::Bucket").items()
+        if "LoggingConfiguration" in bucket["Properties"]
+    ]
+    assert len(matches) == 1, f"expected one artifact bucket, found {matches}"
+    return matches[0]
+
+
+def access_logs_bucket(template: Template) -> tuple[str, dict[str, Any]]:
+    _, bucket = artifact_bucket(template)
+    target = bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    return target, template["Resources"][target]
+
+
+def bucket_policy_of(template: Template, bucket_logical_id: str) -> dict[str, Any]:
+    matches = [
+        policy
+        for policy in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if policy["Properties"]["Bucket"] == {"Ref": bucket_logical_id}
+    ]
+    assert len(matches) == 1
+    return matches[0]
 
 
 def lambda_with_handler(template: Template, handler: str) -> tuple[str, dict[str, Any]]:

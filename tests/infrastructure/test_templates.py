@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 from synthesis import SHIPPED_ENVIRONMENTS, SynthesizedApp, cdk_context
 from template_queries import (
+    access_logs_bucket,
+    artifact_bucket,
+    bucket_policy_of,
     lambda_with_handler,
     only_resource,
+    policies_of_role,
     resources_of_type,
     role_assumed_by,
     role_of_function,
@@ -33,7 +37,7 @@ def execution_role_id(template: dict[str, Any]) -> str:
 
 
 def bucket_id(template: dict[str, Any]) -> str:
-    return only_resource(template, "AWS::S3::Bucket")[0]
+    return artifact_bucket(template)[0]
 
 
 def interpreter(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -119,7 +123,7 @@ def test_artifact_bucket_is_private_encrypted_versioned_and_expiring(
     shipped_app: SynthesizedApp, environment: str
 ) -> None:
     template = shipped_app.templates[environment]
-    _, bucket = only_resource(template, "AWS::S3::Bucket")
+    _, bucket = artifact_bucket(template)
     properties = bucket["Properties"]
     retention = shipped_settings(environment)["artifact_retention_days"]
     assert properties["PublicAccessBlockConfiguration"] == {
@@ -143,18 +147,91 @@ def test_artifact_bucket_is_private_encrypted_versioned_and_expiring(
 
 
 @pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
-def test_bucket_policy_denies_plain_http_and_old_tls(
+def test_every_request_to_the_artifact_bucket_is_logged_to_a_private_bucket(
     shipped_app: SynthesizedApp, environment: str
 ) -> None:
     template = shipped_app.templates[environment]
-    _, policy = only_resource(template, "AWS::S3::BucketPolicy")
-    denials = [
-        statement["Condition"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+    _, bucket = artifact_bucket(template)
+    logs_id, logs_bucket = access_logs_bucket(template)
+    assert bucket["Properties"]["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": logs_id},
+        "LogFilePrefix": "artifacts/",
+    }
+    properties = logs_bucket["Properties"]
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    # Server access logging can only deliver to SSE-S3 encrypted buckets.
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
     ]
-    assert {"Bool": {"aws:SecureTransport": "false"}} in denials
-    assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in denials
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] >= 365
+    assert logs_bucket["DeletionPolicy"] == bucket["DeletionPolicy"]
+    delivery = [
+        statement
+        for statement in bucket_policy_of(template, logs_id)["Properties"]["PolicyDocument"][
+            "Statement"
+        ]
+        if statement["Effect"] == "Allow"
+        and statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    assert len(delivery) == 1
+    assert delivery[0]["Condition"]["ArnLike"]["aws:SourceArn"] == {
+        "Fn::GetAtt": [bucket_id(template), "Arn"]
+    }
+
+
+@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+def test_bucket_policies_deny_plain_http_and_old_tls(
+    shipped_app: SynthesizedApp, environment: str
+) -> None:
+    template = shipped_app.templates[environment]
+    for bucket in (bucket_id(template), access_logs_bucket(template)[0]):
+        policy = bucket_policy_of(template, bucket)
+        denials = [
+            statement["Condition"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+        ]
+        assert {"Bool": {"aws:SecureTransport": "false"}} in denials
+        assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in denials
+
+
+def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
+    variant_app: SynthesizedApp,
+) -> None:
+    template = variant_app.templates["private"]
+    key_id, key = only_resource(template, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    _, bucket = artifact_bucket(template)
+    (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {
+            "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+            "SSEAlgorithm": "aws:kms",
+        },
+    }
+    key_statements = [
+        s
+        for s in statements_of_role(template, execution_role_id(template))
+        if s["Sid"] == "UseArtifactKeyThroughS3"
+    ]
+    assert key_statements == [
+        {
+            "Sid": "UseArtifactKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}},
+        }
+    ]
+
+
+def test_no_key_and_no_key_permissions_without_artifact_kms(shipped_app: SynthesizedApp) -> None:
+    template = shipped_app.templates["prod"]
+    assert resources_of_type(template, "AWS::KMS::Key") == {}
+    actions = [s["Action"] for s in statements_of_role(template, execution_role_id(template))]
+    assert not any("kms:" in str(action) for action in actions)
 
 
 @pytest.mark.parametrize(
@@ -165,10 +242,11 @@ def test_bucket_removal_follows_config(
     shipped_app: SynthesizedApp, environment: str, deletion_policy: str, auto_delete: bool
 ) -> None:
     template = shipped_app.templates[environment]
-    _, bucket = only_resource(template, "AWS::S3::Bucket")
+    _, bucket = artifact_bucket(template)
     assert bucket["DeletionPolicy"] == deletion_policy
     assert bucket["UpdateReplacePolicy"] == deletion_policy
-    assert bool(resources_of_type(template, "Custom::S3AutoDeleteObjects")) is auto_delete
+    emptied = resources_of_type(template, "Custom::S3AutoDeleteObjects")
+    assert len(emptied) == (2 if auto_delete else 0)
 
 
 @pytest.mark.parametrize(
@@ -203,13 +281,9 @@ def test_interpreter_properties_follow_the_contract(
 def test_interpreter_waits_for_its_role_permissions(shipped_app: SynthesizedApp) -> None:
     template = shipped_app.templates["dev"]
     _, resource = interpreter(template)
-    role_policies = [
-        logical_id
-        for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items()
-        if {"Ref": execution_role_id(template)} in policy["Properties"]["Roles"]
-    ]
+    role_policies = policies_of_role(template, execution_role_id(template))
     assert len(role_policies) == 1
-    assert role_policies[0] in resource["DependsOn"]
+    assert next(iter(role_policies)) in resource["DependsOn"]
 
 
 def test_vpc_mode_passes_subnets_security_groups_and_endpoint_flag(
@@ -283,17 +357,26 @@ def test_outputs_hand_the_interpreter_to_agent_code(
     }
 
 
-@pytest.mark.parametrize(
-    ("handler", "timeout"), [("index.on_event", 120), ("index.is_complete", 60)]
-)
+@pytest.mark.parametrize("handler", ["index.on_event", "index.is_complete"])
 def test_handler_functions_run_the_shipped_python_handler(
-    shipped_app: SynthesizedApp, handler: str, timeout: int
+    shipped_app: SynthesizedApp, handler: str
 ) -> None:
-    _, function = lambda_with_handler(shipped_app.templates["dev"], handler)
+    template = shipped_app.templates["dev"]
+    _, function = lambda_with_handler(template, handler)
     properties = function["Properties"]
-    assert properties["Runtime"] == "python3.13"
-    assert properties["Timeout"] == timeout
-    assert properties["LoggingConfig"]["LogGroup"]["Ref"]
+    assert properties["Runtime"] == "python3.14"
+    # Well under Lambda's and the Provider framework's 14-minute ceiling.
+    assert properties["Timeout"] == 120
+    log_group = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    assert template["Resources"][log_group]["Properties"]["RetentionInDays"] == 30
+    role = role_of_function(function)
+    assert "ManagedPolicyArns" not in template["Resources"][role]["Properties"]
+    assert {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+    } in statements_of_role(template, role)
 
 
 def test_only_the_create_handler_may_pass_the_execution_role(
@@ -319,22 +402,80 @@ def test_only_the_create_handler_may_pass_the_execution_role(
         ]
 
 
-def test_handlers_manage_only_custom_interpreters(variant_app: SynthesizedApp) -> None:
+def test_each_handler_may_call_only_what_it_calls(variant_app: SynthesizedApp) -> None:
     template = variant_app.templates["pinned"]
-    for handler in ("index.on_event", "index.is_complete"):
+    custom = "arn:aws:bedrock-agentcore:eu-west-1:123456789012:code-interpreter-custom/*"
+    expected = {
+        "index.on_event": {
+            ("bedrock-agentcore:CreateCodeInterpreter", custom),
+            ("bedrock-agentcore:DeleteCodeInterpreter", custom),
+            ("bedrock-agentcore:GetCodeInterpreter", custom),
+            ("bedrock-agentcore:ListTagsForResource", custom),
+            ("bedrock-agentcore:TagResource", custom),
+            ("bedrock-agentcore:UntagResource", custom),
+            ("bedrock-agentcore:ListCodeInterpreters", "*"),
+        },
+        "index.is_complete": {
+            ("bedrock-agentcore:DeleteCodeInterpreter", custom),
+            ("bedrock-agentcore:GetCodeInterpreter", custom),
+        },
+    }
+    for handler, grants in expected.items():
         _, function = lambda_with_handler(template, handler)
-        agentcore = [
-            s
-            for s in statements_of_role(template, role_of_function(function))
-            if s["Sid"] == "ManageCustomCodeInterpreters"
-        ]
-        (statement,) = agentcore
-        actions = statement["Action"]
-        assert all(action.startswith("bedrock-agentcore:") for action in actions)
-        assert "*" not in "".join(actions)
-        assert statement["Resource"] == (
-            "arn:aws:bedrock-agentcore:eu-west-1:123456789012:code-interpreter-custom/*"
+        found = {
+            (action, str(statement["Resource"]))
+            for statement in statements_of_role(template, role_of_function(function))
+            for action in (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            if action.startswith("bedrock-agentcore:")
+        }
+        assert found == grants
+
+
+def test_no_role_uses_an_aws_managed_policy_but_cdks_bucket_emptier(
+    shipped_app: SynthesizedApp,
+) -> None:
+    for environment in SHIPPED_ENVIRONMENTS:
+        template = shipped_app.templates[environment]
+        # aws-cdk-lib's own provider behind auto_delete_objects (destroy environments only)
+        # comes with AWSLambdaBasicExecutionRole and offers no way to replace it.
+        emptier_roles = {
+            role_of_function(function)
+            for function in resources_of_type(template, "AWS::Lambda::Function").values()
+            if "auto-deleting objects" in str(function["Properties"].get("Description"))
+        }
+        with_managed = {
+            logical_id
+            for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items()
+            if "ManagedPolicyArns" in role["Properties"]
+        }
+        assert with_managed == emptier_roles
+        assert len(emptier_roles) == (1 if environment == "dev" else 0)
+
+
+def test_public_mode_warns_at_synth(variant_app: SynthesizedApp) -> None:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Annotations, Match
+
+    for environment, warned in (("open", True), ("pinned", False)):
+        stack = variant_app.stacks[environment]
+        assert isinstance(stack, cdk.Stack)
+        warnings = Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp("network_mode is PUBLIC")
         )
+        assert bool(warnings) is warned
+
+
+def test_waiter_state_machine_logs_without_execution_data(shipped_app: SynthesizedApp) -> None:
+    template = shipped_app.templates["dev"]
+    _, machine = only_resource(template, "AWS::StepFunctions::StateMachine")
+    logging = machine["Properties"]["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    # Execution data carries the CloudFormation event, presigned ResponseURL included.
+    assert logging["IncludeExecutionData"] is False
 
 
 def test_provider_polls_every_ten_seconds(shipped_app: SynthesizedApp) -> None:

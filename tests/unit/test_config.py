@@ -68,6 +68,8 @@ def test_every_key_overrides_its_default() -> None:
             "termination_protection": True,
             "tags": {"CostCenter": "1234", "Owner": "data@example.com"},
             "ssm_prefix": "/teams/data/interpreter",
+            "artifact_kms": True,
+            "force_destroy": True,
         }
     )
     assert config.account == "123456789012"
@@ -86,6 +88,8 @@ def test_every_key_overrides_its_default() -> None:
     assert config.termination_protection is True
     assert config.tags == (("CostCenter", "1234"), ("Owner", "data@example.com"))
     assert config.ssm_prefix == "/teams/data/interpreter"
+    assert config.artifact_kms is True
+    assert config.force_destroy is True
 
 
 def test_configs_are_frozen() -> None:
@@ -177,6 +181,17 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     ("tag-value-too-long", {"tags": {"k": "v" * 257}}, ("'tags.k'", "0-256")),
     ("tag-reserved-prefix", {"tags": {"aws:owner": "me"}}, ("'aws:owner'", "not starting")),
     ("settings-not-a-map", ["SANDBOX"], ("environment 'dev'", "a map of settings")),
+    (
+        "protected-destroy",
+        {"termination_protection": True, "removal_policy": "destroy"},
+        ("'removal_policy'", "'destroy'", "force_destroy: true"),
+    ),
+    ("kms-as-string", {"artifact_kms": "yes"}, ("'artifact_kms'", "true or false")),
+    (
+        "vpc-as-list",
+        {"network_mode": "VPC", "vpc": ["subnet-0123456789abcdef0"]},
+        ("'vpc'", "a map"),
+    ),
 ]
 
 
@@ -195,6 +210,16 @@ def test_invalid_settings_are_rejected_with_a_precise_message(
     assert "allowed: " in problem
     for fragment in fragments:
         assert fragment in problem
+
+
+def test_prod_keeps_its_data_unless_destroy_is_forced() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_environments({"prod": {"removal_policy": "destroy"}})
+    (problem,) = raised.value.problems
+    assert problem.startswith("environment 'prod': field 'removal_policy': got 'destroy'")
+    assert "force_destroy" in problem
+    forced = load_one({"removal_policy": "destroy", "force_destroy": True}, name="prod")
+    assert forced.removal_policy is RemovalChoice.DESTROY
 
 
 def test_every_problem_in_every_environment_is_reported_at_once() -> None:

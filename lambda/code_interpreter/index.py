@@ -1,0 +1,946 @@
+"""Custom::AgentCoreCodeInterpreter: a Bedrock AgentCore custom code interpreter as a
+CloudFormation custom resource, run by aws-cdk-lib's ``custom_resources.Provider``.
+
+``on_event`` starts a change and returns at once; the framework then polls ``is_complete`` until
+the interpreter has settled. The API has no update operation and only tags can change in place,
+so any other change creates a new interpreter (a new physical id) and CloudFormation deletes the
+old one after the whole stack update has succeeded.
+
+Interpreter names are derived from the stack, the logical id and the create-only properties. A
+replacement therefore never collides with the interpreter it replaces, a repeated invocation for
+the same request asks for the same name, and a rollback that asks for the previous properties
+again finds the previous interpreter (the service answers ConflictException for its name) and
+adopts it instead of leaking it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, NotRequired, TypedDict, cast
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_agentcore_control import BedrockAgentCoreControlClient
+    from mypy_boto3_bedrock_agentcore_control.type_defs import (
+        CodeInterpreterNetworkConfigurationTypeDef,
+        CodeInterpreterSummaryTypeDef,
+        CreateCodeInterpreterRequestTypeDef,
+        CreateCodeInterpreterResponseTypeDef,
+        VpcConfigTypeDef,
+    )
+
+SERVICE_NAME: Final = "bedrock-agentcore-control"
+API_VERSION: Final = "2023-06-05"
+MODELS_DIR: Final = Path(__file__).resolve().parent / "models"
+
+# Worst case for one call: 3 attempts x (3 s connect + 10 s read) + standard-mode backoff
+# (< 3 s) = 42 s, which stays inside the 1-minute is_complete timeout even when the network hangs.
+CLIENT_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+    user_agent_extra="cdk-custom-resource/AgentCoreCodeInterpreter",
+)
+
+# Constraints of CreateCodeInterpreter (bedrock-agentcore-control 2023-06-05). They are checked
+# here, before any call, so that a bad template fails with a message naming the property rather
+# than with a ValidationException half way through a deployment.
+MAX_NAME_LENGTH: Final = 48
+NAME_PATTERN: Final = r"[a-zA-Z][a-zA-Z0-9_]{0,47}"
+ROLE_ARN_PATTERN: Final = r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+"
+SUBNET_ID_PATTERN: Final = r"subnet-[0-9a-zA-Z]{8,17}"
+SECURITY_GROUP_ID_PATTERN: Final = r"sg-[0-9a-zA-Z]{8,17}"
+CERTIFICATE_ARN_PATTERN: Final = (
+    r"arn:aws(-[a-z-]+)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+"
+)
+TAG_PATTERN: Final = r"[a-zA-Z0-9\s._:/=+@-]*"
+CUSTOM_INTERPRETER_ID_PATTERN: Final = r"[a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}"
+NETWORK_MODES: Final = ("PUBLIC", "SANDBOX", "VPC")
+MAX_DESCRIPTION_LENGTH: Final = 4096
+MAX_ROLE_ARN_LENGTH: Final = 2048
+MAX_VPC_IDS: Final = 16
+MAX_CERTIFICATES: Final = 200
+MAX_TAGS: Final = 50
+MAX_TAG_KEY_LENGTH: Final = 128
+MAX_TAG_VALUE_LENGTH: Final = 256
+NAME_SUFFIX_LENGTH: Final = 10
+
+# CloudFormation itself sets these keys; everything else must be ours.
+FRAMEWORK_PROPERTIES: Final = frozenset({"ServiceToken", "ServiceTimeout"})
+KNOWN_PROPERTIES: Final = frozenset(
+    {
+        "Name",
+        "Description",
+        "ExecutionRoleArn",
+        "NetworkMode",
+        "SubnetIds",
+        "SecurityGroupIds",
+        "RequireServiceS3Endpoint",
+        "Tags",
+        "Certificates",
+    }
+)
+
+# A failure reason is echoed into CloudFormation's response, which must stay under 4096 bytes
+# together with the framework's log pointer and stack trace, ids and Data.
+MAX_REASON_BYTES: Final = 1000
+MAX_MESSAGE_BYTES: Final = 1500
+
+# Right after the execution role is created IAM may not have propagated it yet, and the service
+# rejects the role; about a minute of backoff covers the usual propagation delay.
+ROLE_PROPAGATION_DELAYS: Final = (2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+# Leave room for the create call itself (with botocore's retries) after the last sleep.
+MIN_REMAINING_MS_AFTER_SLEEP: Final = 45_000
+
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "InternalServerException",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+RequestType = Literal["Create", "Update", "Delete"]
+NetworkMode = Literal["PUBLIC", "SANDBOX", "VPC"]
+
+# Swapped out by tests; the only place the handler waits on its own.
+sleep: Callable[[float], None] = time.sleep
+
+
+class OnEventResult(TypedDict):
+    PhysicalResourceId: str
+    Data: dict[str, str]
+
+
+class IsCompleteResult(TypedDict):
+    IsComplete: bool
+    Data: NotRequired[dict[str, str]]
+
+
+class CustomResourceError(Exception):
+    """A failure reported to CloudFormation; its message is kept small enough for the response."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(truncate_utf8(message, MAX_MESSAGE_BYTES))
+
+
+class InvalidPropertiesError(CustomResourceError):
+    """The resource properties would be rejected by the service; nothing was called."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of a CloudFormation custom resource event this handler relies on."""
+
+    request_type: RequestType
+    stack_id: str
+    request_id: str
+    logical_id: str
+    physical_id: str | None
+    properties: Mapping[str, Any]
+    old_properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class InterpreterSpec:
+    """Validated resource properties, normalised so that equal intent compares equal."""
+
+    base_name: str
+    network_mode: NetworkMode
+    description: str | None = None
+    execution_role_arn: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    require_service_s3_endpoint: bool | None = None
+    certificate_secret_arns: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def without_tags(self) -> InterpreterSpec:
+        return dataclasses.replace(self, tags=())
+
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    def identity(self) -> str:
+        """Canonical text of the create-only properties (tags can change in place)."""
+        return json.dumps(dataclasses.asdict(self.without_tags()), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class InterpreterRef:
+    interpreter_id: str
+    arn: str
+
+    def data(self) -> dict[str, str]:
+        return {"CodeInterpreterId": self.interpreter_id, "CodeInterpreterArn": self.arn}
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def on_event(event: Mapping[str, Any], context: object) -> OnEventResult:
+    request = parse_request(event)
+    log_step("on_event.start", request)
+    try:
+        client = control_plane()
+        if request.request_type == "Create":
+            result = on_create(client, request, context)
+        elif request.request_type == "Update":
+            result = on_update(client, request, context)
+        else:
+            result = on_delete(client, request)
+    except (ClientError, BotoCoreError) as error:
+        log_step("on_event.failed", request, error=describe_aws_error(error))
+        raise CustomResourceError(
+            f"{request.request_type} of {request.logical_id} failed: {describe_aws_error(error)}"
+        ) from error
+    except CustomResourceError as error:
+        log_step("on_event.failed", request, error=str(error))
+        raise
+    log_step("on_event.done", request, interpreter_id=result["PhysicalResourceId"])
+    return result
+
+
+def is_complete(event: Mapping[str, Any], context: object) -> IsCompleteResult:
+    # The framework merged on_event's result into this event, so PhysicalResourceId is the
+    # interpreter on_event created or kept.
+    request = parse_request(event)
+    try:
+        client = control_plane()
+        if request.request_type == "Create":
+            result = is_create_complete(client, request)
+        elif request.request_type == "Update":
+            result = is_update_complete(client, request)
+        else:
+            result = is_delete_complete(client, request)
+    except (ClientError, BotoCoreError) as error:
+        log_step("is_complete.failed", request, error=describe_aws_error(error))
+        raise CustomResourceError(
+            f"{request.request_type} of {request.logical_id} failed: {describe_aws_error(error)}"
+        ) from error
+    except CustomResourceError as error:
+        log_step("is_complete.failed", request, error=str(error))
+        raise
+    return result
+
+
+@functools.cache
+def control_plane() -> BedrockAgentCoreControlClient:
+    """One client per Lambda container: model loading and endpoint resolution cost ~100 ms."""
+    return new_client()
+
+
+def new_client(
+    models_dir: Path = MODELS_DIR, config: Config = CLIENT_CONFIG
+) -> BedrockAgentCoreControlClient:
+    """A client built from the API model shipped next to this file.
+
+    The runtime's bundled botocore lags behind and rejects newer members (vpcConfig, tags,
+    certificates) with a ParamValidationError. botocore takes a model from the first data path
+    that holds it, so putting our folder first makes our copy win for this API version, while
+    an AWS_DATA_PATH set on the function still applies after it. The version is pinned so that a
+    newer API version bundled with the runtime cannot take precedence either.
+    """
+    model_file = models_dir / SERVICE_NAME / API_VERSION / "service-2.json.gz"
+    if not model_file.is_file():
+        # Falling back silently to the runtime's model would fail later and more obscurely.
+        raise CustomResourceError(f"API model missing from the function package: {model_file}")
+    session = botocore.session.get_session()
+    inherited = session.get_config_variable("data_path")
+    search_path = [str(models_dir), *([inherited] if inherited else [])]
+    session.set_config_variable("data_path", os.pathsep.join(search_path))
+    return boto3.session.Session(botocore_session=session).client(
+        SERVICE_NAME, api_version=API_VERSION, config=config
+    )
+
+
+# --------------------------------------------------------------------------- on_event
+
+
+def on_create(
+    client: BedrockAgentCoreControlClient, request: Request, context: object
+) -> OnEventResult:
+    spec = parse_properties(request.properties)
+    ref = provision(client, request, spec, context)
+    return {"PhysicalResourceId": ref.interpreter_id, "Data": ref.data()}
+
+
+def on_update(
+    client: BedrockAgentCoreControlClient, request: Request, context: object
+) -> OnEventResult:
+    spec = parse_properties(request.properties)
+    current_id = request.physical_id or ""
+    previous = parse_previous_properties(request.old_properties)
+    if previous is not None and is_custom_interpreter_id(current_id):
+        if previous == spec:
+            log_step("update.unchanged", request, interpreter_id=current_id)
+            return {"PhysicalResourceId": current_id, "Data": {"CodeInterpreterId": current_id}}
+        if previous.without_tags() == spec.without_tags():
+            ref = retag(client, request, current_id, spec)
+            return {"PhysicalResourceId": ref.interpreter_id, "Data": ref.data()}
+    # Everything but tags is create-only: a new interpreter under a new name and physical id.
+    # CloudFormation deletes the current one in its cleanup phase, or keeps it on rollback.
+    log_step("update.replace", request, interpreter_id=current_id)
+    ref = provision(client, request, spec, context)
+    return {"PhysicalResourceId": ref.interpreter_id, "Data": ref.data()}
+
+
+def on_delete(client: BedrockAgentCoreControlClient, request: Request) -> OnEventResult:
+    physical_id = request.physical_id or ""
+    if not is_custom_interpreter_id(physical_id):
+        # The CREATE_FAILED marker, an id CloudFormation made up for a rolled back create, or
+        # the built-in interpreter: nothing of ours to delete.
+        log_step("delete.skipped", request)
+    else:
+        request_deletion(client, request, physical_id)
+    return {"PhysicalResourceId": physical_id, "Data": {}}
+
+
+# --------------------------------------------------------------------------- is_complete
+
+
+def is_create_complete(client: BedrockAgentCoreControlClient, request: Request) -> IsCompleteResult:
+    return readiness(client, request)
+
+
+def is_update_complete(client: BedrockAgentCoreControlClient, request: Request) -> IsCompleteResult:
+    return readiness(client, request)
+
+
+def is_delete_complete(client: BedrockAgentCoreControlClient, request: Request) -> IsCompleteResult:
+    interpreter_id = request.physical_id or ""
+    if not is_custom_interpreter_id(interpreter_id):
+        return {"IsComplete": True}
+    try:
+        current = client.get_code_interpreter(codeInterpreterId=interpreter_id)
+    except (ClientError, BotoCoreError) as error:
+        if is_not_found(error):
+            log_step("delete.gone", request, interpreter_id=interpreter_id)
+            return {"IsComplete": True}
+        if is_transient(error):
+            log_step("delete.poll_retry", request, error=describe_aws_error(error))
+            return {"IsComplete": False}
+        raise
+    status = current["status"]
+    log_step("delete.poll", request, interpreter_id=interpreter_id, status=status)
+    if status == "DELETED":
+        return {"IsComplete": True}
+    if status == "DELETING":
+        return {"IsComplete": False}
+    if status == "DELETE_FAILED":
+        raise CustomResourceError(
+            f"Code interpreter {interpreter_id} could not be deleted (DELETE_FAILED): "
+            f"{failure_reason(current.get('failureReason'))}"
+        )
+    # Still there and not deleting: on_event's request was throttled or refused while the
+    # interpreter was busy, so ask again.
+    request_deletion(client, request, interpreter_id)
+    return {"IsComplete": False}
+
+
+def readiness(client: BedrockAgentCoreControlClient, request: Request) -> IsCompleteResult:
+    interpreter_id = request.physical_id or ""
+    if not is_custom_interpreter_id(interpreter_id):
+        raise CustomResourceError(
+            f"is_complete got PhysicalResourceId {show(interpreter_id)}, which is not a custom "
+            "code interpreter id; on_event did not finish for this request"
+        )
+    try:
+        current = client.get_code_interpreter(codeInterpreterId=interpreter_id)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            log_step("ready.poll_retry", request, error=describe_aws_error(error))
+            return {"IsComplete": False}
+        if is_not_found(error):
+            raise CustomResourceError(
+                f"Code interpreter {interpreter_id} no longer exists while waiting for READY "
+                "(was it deleted outside CloudFormation?)"
+            ) from error
+        raise
+    status = current["status"]
+    log_step("ready.poll", request, interpreter_id=interpreter_id, status=status)
+    if status == "READY":
+        return {
+            "IsComplete": True,
+            "Data": {
+                "CodeInterpreterId": interpreter_id,
+                "CodeInterpreterArn": current["codeInterpreterArn"],
+                "Status": status,
+            },
+        }
+    if status == "CREATING":
+        return {"IsComplete": False}
+    reason = failure_reason(current.get("failureReason"))
+    if status == "CREATE_FAILED":
+        # A failed interpreter cannot serve sessions but still holds its name and quota.
+        discard_failed_interpreter(client, request, interpreter_id)
+        raise CustomResourceError(
+            f"Code interpreter {interpreter_id} failed to create (CREATE_FAILED): {reason}"
+        )
+    raise CustomResourceError(
+        f"Code interpreter {interpreter_id} is {status} instead of becoming READY: {reason}"
+    )
+
+
+# --------------------------------------------------------------------------- service calls
+
+
+def provision(
+    client: BedrockAgentCoreControlClient,
+    request: Request,
+    spec: InterpreterSpec,
+    context: object,
+) -> InterpreterRef:
+    name = interpreter_name(spec, request)
+    params = create_request(spec, name, client_token(request))
+    try:
+        created = create_allowing_role_propagation(client, request, params, context)
+    except ClientError as error:
+        if error_code(error) == "ConflictException":
+            return adopt_existing(client, request, spec, name, error)
+        raise
+    ref = InterpreterRef(created["codeInterpreterId"], created["codeInterpreterArn"])
+    log_step(
+        "create.requested", request, interpreter_id=ref.interpreter_id, status=created["status"]
+    )
+    if created["status"] == "CREATE_FAILED":
+        discard_failed_interpreter(client, request, ref.interpreter_id)
+        raise CustomResourceError(f"Code interpreter {name} failed to create (CREATE_FAILED)")
+    return ref
+
+
+def create_allowing_role_propagation(
+    client: BedrockAgentCoreControlClient,
+    request: Request,
+    params: CreateCodeInterpreterRequestTypeDef,
+    context: object,
+) -> CreateCodeInterpreterResponseTypeDef:
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return client.create_code_interpreter(**params)
+        except ClientError as error:
+            delay = role_propagation_delay(error, attempt, remaining_ms(context))
+            if delay is None:
+                raise
+            log_step(
+                "create.role_not_ready",
+                request,
+                attempt=attempt,
+                retry_in_seconds=delay,
+                error=describe_aws_error(error),
+            )
+            sleep(delay)
+
+
+def role_propagation_delay(
+    error: ClientError, attempt: int, remaining_time_ms: int | None
+) -> float | None:
+    """Seconds to wait before retrying a create the service refused, or None to give up."""
+    if not is_role_propagation_error(error) or attempt > len(ROLE_PROPAGATION_DELAYS):
+        return None
+    delay = ROLE_PROPAGATION_DELAYS[attempt - 1]
+    if remaining_time_ms is not None and remaining_time_ms - delay * 1000 < (
+        MIN_REMAINING_MS_AFTER_SLEEP
+    ):
+        return None
+    return delay
+
+
+def adopt_existing(
+    client: BedrockAgentCoreControlClient,
+    request: Request,
+    spec: InterpreterSpec,
+    name: str,
+    conflict: ClientError,
+) -> InterpreterRef:
+    """Take over the interpreter that already carries the name derived for these properties.
+
+    Only this stack's resource with exactly these create-only properties derives this name, so
+    the holder is the interpreter a rollback returns to (or one an earlier invocation of this
+    request created after its idempotency token expired).
+    """
+    existing = find_interpreter_by_name(client, name)
+    if existing is None:
+        raise CustomResourceError(
+            f"CreateCodeInterpreter refused {name}: {describe_aws_error(conflict)}"
+        )
+    interpreter_id = existing["codeInterpreterId"]
+    status = existing["status"]
+    if status not in ("READY", "CREATING"):
+        raise CustomResourceError(
+            f"Code interpreter name {name} is held by {interpreter_id} in status {status}; "
+            "delete it or change the resource properties"
+        )
+    log_step("create.adopted", request, interpreter_id=interpreter_id, status=status)
+    ref = InterpreterRef(interpreter_id, existing["codeInterpreterArn"])
+    reconcile_tags(client, ref.arn, spec.tag_map())
+    return ref
+
+
+def find_interpreter_by_name(
+    client: BedrockAgentCoreControlClient, name: str
+) -> CodeInterpreterSummaryTypeDef | None:
+    return next((item for item in custom_interpreters(client) if item.get("name") == name), None)
+
+
+def custom_interpreters(
+    client: BedrockAgentCoreControlClient,
+) -> Iterator[CodeInterpreterSummaryTypeDef]:
+    next_token: str | None = None
+    while True:
+        page = (
+            client.list_code_interpreters(type="CUSTOM", maxResults=100, nextToken=next_token)
+            if next_token
+            else client.list_code_interpreters(type="CUSTOM", maxResults=100)
+        )
+        yield from page["codeInterpreterSummaries"]
+        next_token = page.get("nextToken")
+        if not next_token:
+            return
+
+
+def retag(
+    client: BedrockAgentCoreControlClient,
+    request: Request,
+    interpreter_id: str,
+    spec: InterpreterSpec,
+) -> InterpreterRef:
+    current = client.get_code_interpreter(codeInterpreterId=interpreter_id)
+    ref = InterpreterRef(interpreter_id, current["codeInterpreterArn"])
+    log_step("update.retag", request, interpreter_id=interpreter_id, status=current["status"])
+    reconcile_tags(client, ref.arn, spec.tag_map())
+    return ref
+
+
+def reconcile_tags(
+    client: BedrockAgentCoreControlClient, arn: str, desired: Mapping[str, str]
+) -> None:
+    current = client.list_tags_for_resource(resourceArn=arn).get("tags", {})
+    # aws: tags belong to AWS and cannot be removed by callers.
+    stale = sorted(key for key in current if key not in desired and not key.startswith("aws:"))
+    changed = {key: value for key, value in desired.items() if current.get(key) != value}
+    # Untag first so that swapping keys never pushes the resource over the 50-tag limit.
+    if stale:
+        client.untag_resource(resourceArn=arn, tagKeys=stale)
+    if changed:
+        client.tag_resource(resourceArn=arn, tags=changed)
+
+
+def request_deletion(
+    client: BedrockAgentCoreControlClient, request: Request, interpreter_id: str
+) -> None:
+    try:
+        client.delete_code_interpreter(codeInterpreterId=interpreter_id)
+    except (ClientError, BotoCoreError) as error:
+        if is_not_found(error):
+            log_step("delete.already_gone", request, interpreter_id=interpreter_id)
+            return
+        if is_transient(error) or error_code(error) == "ConflictException":
+            # is_complete sees the interpreter still there and asks again on its next poll.
+            log_step("delete.deferred", request, error=describe_aws_error(error))
+            return
+        raise
+    log_step("delete.requested", request, interpreter_id=interpreter_id)
+
+
+def discard_failed_interpreter(
+    client: BedrockAgentCoreControlClient, request: Request, interpreter_id: str
+) -> None:
+    # Best effort: the original failure is what CloudFormation must report, and the Delete that
+    # CloudFormation sends next retries the deletion anyway.
+    try:
+        request_deletion(client, request, interpreter_id)
+    except (ClientError, BotoCoreError) as error:
+        log_step("delete.cleanup_failed", request, error=describe_aws_error(error))
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def parse_request(event: Mapping[str, Any]) -> Request:
+    request_type = event.get("RequestType")
+    if request_type not in ("Create", "Update", "Delete"):
+        raise CustomResourceError(f"Unsupported RequestType {show(request_type)}")
+    missing = [
+        key
+        for key in ("StackId", "RequestId", "LogicalResourceId")
+        if not isinstance(event.get(key), str) or not event.get(key)
+    ]
+    if request_type != "Create" and not event.get("PhysicalResourceId"):
+        missing.append("PhysicalResourceId")
+    if missing:
+        raise CustomResourceError(f"Malformed {request_type} event: missing {', '.join(missing)}")
+    physical_id = event.get("PhysicalResourceId")
+    return Request(
+        request_type=cast(RequestType, request_type),
+        stack_id=event["StackId"],
+        request_id=event["RequestId"],
+        logical_id=event["LogicalResourceId"],
+        physical_id=physical_id if isinstance(physical_id, str) else None,
+        properties=mapping_or_empty(event.get("ResourceProperties")),
+        old_properties=mapping_or_empty(event.get("OldResourceProperties")),
+    )
+
+
+def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
+    """Validate ResourceProperties as CloudFormation sends them (every scalar a string)."""
+    problems: list[str] = []
+    unknown = sorted(set(raw) - KNOWN_PROPERTIES - FRAMEWORK_PROPERTIES)
+    if unknown:
+        allowed = ", ".join(sorted(KNOWN_PROPERTIES))
+        problems.append(f"unknown properties {', '.join(unknown)}; allowed: {allowed}")
+
+    base_name = optional_string(raw, "Name", problems)
+    if base_name is None:
+        problems.append(
+            "Name is required: 1-48 letters, digits or underscores, starting with a letter"
+        )
+    else:
+        check_string(problems, "Name", base_name, NAME_PATTERN, max_length=MAX_NAME_LENGTH)
+
+    description = optional_string(raw, "Description", problems)
+    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+        problems.append(
+            f"Description is {len(description)} characters long; at most {MAX_DESCRIPTION_LENGTH}"
+        )
+
+    role_arn = optional_string(raw, "ExecutionRoleArn", problems)
+    if role_arn is not None:
+        check_string(
+            problems,
+            "ExecutionRoleArn",
+            role_arn,
+            ROLE_ARN_PATTERN,
+            max_length=MAX_ROLE_ARN_LENGTH,
+            hint="an IAM role ARN",
+        )
+
+    network = parse_network(raw, problems)
+    certificates = parse_certificates(raw, problems)
+    tags = parse_tags(raw.get("Tags"), problems)
+
+    if problems:
+        raise InvalidPropertiesError("Invalid resource properties: " + "; ".join(problems))
+    network_mode, subnet_ids, security_group_ids, require_s3_endpoint = network
+    return InterpreterSpec(
+        base_name=cast(str, base_name),
+        network_mode=cast(NetworkMode, network_mode),
+        description=description,
+        execution_role_arn=role_arn,
+        # Order carries no meaning for the service; sorting keeps a reordered template a no-op.
+        subnet_ids=tuple(sorted(subnet_ids)),
+        security_group_ids=tuple(sorted(security_group_ids)),
+        require_service_s3_endpoint=require_s3_endpoint,
+        certificate_secret_arns=tuple(sorted(certificates)),
+        tags=tuple(sorted(tags.items())),
+    )
+
+
+def parse_network(
+    raw: Mapping[str, Any], problems: list[str]
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...], bool | None]:
+    network_mode = optional_string(raw, "NetworkMode", problems)
+    if network_mode not in NETWORK_MODES:
+        problems.append(
+            f"NetworkMode={show(network_mode)} must be one of {', '.join(NETWORK_MODES)}"
+        )
+    subnet_ids = string_list(raw, "SubnetIds", problems)
+    security_group_ids = string_list(raw, "SecurityGroupIds", problems)
+    require_s3_endpoint = optional_boolean(raw, "RequireServiceS3Endpoint", problems)
+    if network_mode == "VPC":
+        check_vpc_ids(problems, "SubnetIds", subnet_ids, SUBNET_ID_PATTERN)
+        check_vpc_ids(problems, "SecurityGroupIds", security_group_ids, SECURITY_GROUP_ID_PATTERN)
+        return network_mode, subnet_ids, security_group_ids, require_s3_endpoint
+    for key, values in (("SubnetIds", subnet_ids), ("SecurityGroupIds", security_group_ids)):
+        if values:
+            problems.append(f"{key} is only allowed with NetworkMode=VPC, not {show(network_mode)}")
+    # "false" outside VPC asks for nothing; "true" would be silently meaningless.
+    if require_s3_endpoint:
+        problems.append("RequireServiceS3Endpoint=true is only allowed with NetworkMode=VPC")
+    return network_mode, (), (), None
+
+
+def parse_certificates(raw: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+    certificates = string_list(raw, "Certificates", problems)
+    check_unique(problems, "Certificates", certificates)
+    if len(certificates) > MAX_CERTIFICATES:
+        problems.append(f"Certificates has {len(certificates)} entries; at most {MAX_CERTIFICATES}")
+    for index, arn in enumerate(certificates):
+        check_string(
+            problems,
+            f"Certificates[{index}]",
+            arn,
+            CERTIFICATE_ARN_PATTERN,
+            hint="a Secrets Manager secret ARN",
+        )
+    return certificates
+
+
+def parse_previous_properties(raw: Mapping[str, Any]) -> InterpreterSpec | None:
+    """The properties before this update, or None if they never were valid."""
+    try:
+        return parse_properties(raw)
+    except InvalidPropertiesError:
+        return None
+
+
+def parse_tags(value: Any, problems: list[str]) -> dict[str, str]:
+    if is_empty(value):
+        return {}
+    if not isinstance(value, list):
+        problems.append(f"Tags must be a list of {{Key, Value}} objects, not {show(value)}")
+        return {}
+    tags: dict[str, str] = {}
+    for index, item in enumerate(value):
+        if (
+            not isinstance(item, Mapping)
+            or set(item) != {"Key", "Value"}
+            or not all(isinstance(part, str) for part in item.values())
+        ):
+            problems.append(f"Tags[{index}]={show(item)} must be {{Key: string, Value: string}}")
+            continue
+        key, tag_value = item["Key"], item["Value"]
+        check_string(
+            problems, f"Tags[{index}].Key", key, TAG_PATTERN, max_length=MAX_TAG_KEY_LENGTH
+        )
+        check_string(
+            problems,
+            f"Tags[{index}].Value",
+            tag_value,
+            TAG_PATTERN,
+            min_length=0,
+            max_length=MAX_TAG_VALUE_LENGTH,
+        )
+        if key.lower().startswith("aws:"):
+            problems.append(f"Tags[{index}].Key={show(key)}: the aws: prefix is reserved")
+        if key in tags:
+            problems.append(f"Tags[{index}].Key={show(key)} appears more than once")
+        tags[key] = tag_value
+    if len(tags) > MAX_TAGS:
+        problems.append(f"Tags has {len(tags)} keys; at most {MAX_TAGS}")
+    return tags
+
+
+def check_vpc_ids(problems: list[str], key: str, values: tuple[str, ...], pattern: str) -> None:
+    if not 1 <= len(values) <= MAX_VPC_IDS:
+        problems.append(
+            f"{key} needs 1-{MAX_VPC_IDS} entries with NetworkMode=VPC, got {len(values)}"
+        )
+    check_unique(problems, key, values)
+    for index, value in enumerate(values):
+        check_string(problems, f"{key}[{index}]", value, pattern)
+
+
+def check_unique(problems: list[str], key: str, values: tuple[str, ...]) -> None:
+    duplicates = sorted({value for value in values if values.count(value) > 1})
+    if duplicates:
+        problems.append(f"{key} lists {', '.join(map(show, duplicates))} more than once")
+
+
+def check_string(
+    problems: list[str],
+    key: str,
+    value: str,
+    pattern: str,
+    *,
+    min_length: int = 1,
+    max_length: int | None = None,
+    hint: str = "",
+) -> None:
+    if max_length is not None and not min_length <= len(value) <= max_length:
+        problems.append(
+            f"{key}={show(value)} has {len(value)} characters; allowed {min_length}-{max_length}"
+        )
+    elif re.fullmatch(pattern, value) is None:
+        expected = f"{hint} matching {pattern}" if hint else f"a value matching {pattern}"
+        problems.append(f"{key}={show(value)} is not allowed; expected {expected}")
+
+
+def optional_string(raw: Mapping[str, Any], key: str, problems: list[str]) -> str | None:
+    value = raw.get(key)
+    if is_empty(value):
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{key} must be a string, not {show(value)}")
+        return None
+    return value
+
+
+def string_list(raw: Mapping[str, Any], key: str, problems: list[str]) -> tuple[str, ...]:
+    value = raw.get(key)
+    if is_empty(value):
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        problems.append(f"{key} must be a list of non-empty strings, not {show(value)}")
+        return ()
+    return tuple(value)
+
+
+def optional_boolean(raw: Mapping[str, Any], key: str, problems: list[str]) -> bool | None:
+    # CloudFormation turns template booleans into the strings "true" and "false".
+    value = raw.get(key)
+    if is_empty(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    problems.append(f'{key}={show(value)} must be "true" or "false"')
+    return None
+
+
+def is_empty(value: Any) -> bool:
+    # CloudFormation and CDK may render an absent optional property as "" or [].
+    return value is None or value in ("", [])
+
+
+def create_request(
+    spec: InterpreterSpec, name: str, token: str
+) -> CreateCodeInterpreterRequestTypeDef:
+    network: CodeInterpreterNetworkConfigurationTypeDef = {"networkMode": spec.network_mode}
+    if spec.network_mode == "VPC":
+        vpc: VpcConfigTypeDef = {
+            "subnets": list(spec.subnet_ids),
+            "securityGroups": list(spec.security_group_ids),
+        }
+        if spec.require_service_s3_endpoint is not None:
+            vpc["requireServiceS3Endpoint"] = spec.require_service_s3_endpoint
+        network["vpcConfig"] = vpc
+    params: CreateCodeInterpreterRequestTypeDef = {
+        "name": name,
+        "networkConfiguration": network,
+        "clientToken": token,
+    }
+    # The service rejects empty strings and lists: leave absent members out altogether.
+    if spec.description is not None:
+        params["description"] = spec.description
+    if spec.execution_role_arn is not None:
+        params["executionRoleArn"] = spec.execution_role_arn
+    if spec.certificate_secret_arns:
+        params["certificates"] = [
+            {"location": {"secretsManager": {"secretArn": arn}}}
+            for arn in spec.certificate_secret_arns
+        ]
+    if spec.tags:
+        params["tags"] = spec.tag_map()
+    return params
+
+
+def interpreter_name(spec: InterpreterSpec, request: Request) -> str:
+    """Base name plus a suffix that tells apart interpreters of different create-only properties.
+
+    Deterministic, so a repeated invocation asks for the same name; tags are left out, so a
+    tag-only change never calls for a new name.
+    """
+    digest = sha256(request.stack_id, request.logical_id, spec.identity())
+    suffix = base64.b32encode(digest).decode("ascii").lower()[:NAME_SUFFIX_LENGTH]
+    return f"{spec.base_name[: MAX_NAME_LENGTH - NAME_SUFFIX_LENGTH - 1]}_{suffix}"
+
+
+def client_token(request: Request) -> str:
+    # Unique per CloudFormation request: a repeated invocation gets the interpreter it already
+    # created, while a later request with the same properties really creates a new one.
+    return sha256(request.stack_id, request.logical_id, request.request_id).hex()
+
+
+def sha256(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+
+
+def is_custom_interpreter_id(value: str) -> bool:
+    return re.fullmatch(CUSTOM_INTERPRETER_ID_PATTERN, value) is not None
+
+
+def remaining_ms(context: object) -> int | None:
+    get_remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(get_remaining()) if callable(get_remaining) else None
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return type(error).__name__
+
+
+def is_not_found(error: Exception) -> bool:
+    return error_code(error) == "ResourceNotFoundException"
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, BotoConnectionError | HTTPClientError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return error_code(error) in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
+
+
+def is_role_propagation_error(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return error_code(error) == "ValidationException" and (
+        re.search(r"role\b.*\b(validat|assum|trust|propagat)", message, re.IGNORECASE) is not None
+    )
+
+
+def describe_aws_error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", "")) or "no message"
+        text = f"{error.operation_name}: {error_code(error)}: {message}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return truncate_utf8(text, MAX_REASON_BYTES)
+
+
+def failure_reason(reason: object) -> str:
+    text = reason if isinstance(reason, str) and reason else "the service gave no reason"
+    return truncate_utf8(text, MAX_REASON_BYTES)
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    marker = " ...[truncated]"
+    # errors="ignore" drops a multi-byte character cut in half at the boundary.
+    return encoded[: max_bytes - len(marker)].decode("utf-8", errors="ignore") + marker
+
+
+def mapping_or_empty(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def show(value: Any) -> str:
+    return truncate_utf8(repr(value), 120)
+
+
+def log_step(step: str, request: Request, **details: str | int | float | None) -> None:
+    """One JSON line per step. Never the event: it holds the presigned ResponseURL."""
+    record: dict[str, str | int | float | None] = {
+        "step": step,
+        "request_type": request.request_type,
+        "logical_id": request.logical_id,
+        "physical_id": request.physical_id,
+        **details,
+    }
+    print(json.dumps({k: v for k, v in record.items() if v is not None}, sort_keys=True))

@@ -1,0 +1,111 @@
+"""Fixtures for the agent package's tests: fake credentials, no network, fake services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from agentcore_fake import (
+    BUCKET,
+    INTERPRETER_ARN,
+    INTERPRETER_ID,
+    REGION,
+    FakeCodeInterpreterService,
+    publish_stack_parameters,
+)
+from botocore.httpsession import URLLib3Session
+from moto import mock_aws
+from moto.core.models import botocore_stubber
+
+from agent.clients import AwsClients, client_config
+from agent.resolve import InterpreterConfig, resolve
+
+FAKE_CREDENTIAL = "testing"
+
+
+@pytest.fixture(autouse=True)
+def isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fake credentials, no config files, no instance metadata, and no real HTTP at all."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "CODE_INTERPRETER_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_CREDENTIAL)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIAL)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_CREDENTIAL)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+    def refuse_network(*_: Any, **__: Any) -> None:
+        raise AssertionError("a test tried to send a real HTTP request")
+
+    monkeypatch.setattr(URLLib3Session, "send", refuse_network)
+    # Default outputs/<env>.json lookups must not find a developer's real deploy outputs.
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.Session:
+    """One session for every test client, so service models are parsed once, not per test.
+
+    Its credentials are fake; each client names its region.
+    """
+    return boto3.Session(
+        aws_access_key_id=FAKE_CREDENTIAL,
+        aws_secret_access_key=FAKE_CREDENTIAL,
+        aws_session_token=FAKE_CREDENTIAL,
+    )
+
+
+@pytest.fixture
+def fake_service() -> FakeCodeInterpreterService:
+    return FakeCodeInterpreterService(INTERPRETER_ID)
+
+
+@pytest.fixture
+def agentcore_client(fake_service: FakeCodeInterpreterService, boto_session: boto3.Session) -> Any:
+    client = boto_session.client("bedrock-agentcore", region_name=REGION, config=client_config())
+    # botocore emits before-send to every handler; moto's (added to all clients once moto is
+    # imported) would raise NotImplementedError for the code-interpreter operations it lacks.
+    client.meta.events.unregister("before-send", botocore_stubber)
+    return fake_service.attach(client)
+
+
+@pytest.fixture
+def config() -> InterpreterConfig:
+    return resolve(
+        "dev",
+        interpreter_id=INTERPRETER_ID,
+        interpreter_arn=INTERPRETER_ARN,
+        artifact_bucket=BUCKET,
+        artifact_prefix="output_artifacts/",
+        region=REGION,
+        use_ssm=False,
+    )
+
+
+@pytest.fixture
+def moto_aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def deployed_clients(
+    moto_aws: None,
+    fake_service: FakeCodeInterpreterService,
+    agentcore_client: Any,
+    boto_session: boto3.Session,
+) -> AwsClients:
+    """Clients for a deployed dev stack: SSM parameters and bucket in moto, fake data plane."""
+    ssm = boto_session.client("ssm", region_name=REGION, config=client_config())
+    s3 = boto_session.client("s3", region_name=REGION, config=client_config())
+    publish_stack_parameters(ssm)
+    s3.create_bucket(Bucket=BUCKET)
+    fake_service.s3_client = s3
+    return AwsClients(region=REGION, agentcore=agentcore_client, ssm=ssm, s3=s3)

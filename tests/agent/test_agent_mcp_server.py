@@ -1,0 +1,243 @@
+"""The MCP server, exercised through the SDK's in-memory client transport."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from agentcore_fake import (
+    BUCKET,
+    INTERPRETER_ARN,
+    INTERPRETER_ID,
+    FakeCodeInterpreterService,
+    SandboxRun,
+)
+from mcp import Client, StdioServerParameters
+from mcp.types import CallToolResult, ImageContent, TextContent
+
+from agent.mcp_server import build_server, main
+from agent.resolve import InterpreterConfig
+from agent.session import CodeInterpreterSession
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "<stdin>", line 1, in <module>\n'
+    "ZeroDivisionError: division by zero\n"
+)
+
+
+def run_with_client(
+    session: CodeInterpreterSession, scenario: Callable[[Client], Awaitable[Any]]
+) -> Any:
+    """Connect a real MCP client to the server over the in-memory transport and run a scenario."""
+
+    async def connect() -> Any:
+        # "legacy" drives the JSON-RPC initialize handshake over memory streams, as stdio does.
+        async with Client(build_server(session), mode="legacy") as client:
+            return await scenario(client)
+
+    return anyio.run(connect)
+
+
+def call(session: CodeInterpreterSession, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async def scenario(client: Client) -> CallToolResult:
+        return await client.call_tool(tool, arguments)
+
+    result: CallToolResult = run_with_client(session, scenario)
+    return result
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+@pytest.fixture
+def session(config: InterpreterConfig, agentcore_client: Any) -> CodeInterpreterSession:
+    return CodeInterpreterSession(config, client=agentcore_client)
+
+
+def test_lists_the_five_tools_with_their_input_schemas(session: CodeInterpreterSession) -> None:
+    async def scenario(client: Client) -> Any:
+        return await client.list_tools()
+
+    tools = {tool.name: tool for tool in run_with_client(session, scenario).tools}
+
+    assert set(tools) == {
+        "execute_python",
+        "execute_command",
+        "list_files",
+        "read_file",
+        "save_artifact",
+    }
+    python = tools["execute_python"].input_schema
+    assert python["required"] == ["code"]
+    assert python["properties"]["code"]["type"] == "string"
+    assert python["properties"]["description"]["default"] == ""
+    assert tools["execute_command"].input_schema["required"] == ["command"]
+    assert tools["read_file"].input_schema["required"] == ["path"]
+    assert "required" not in tools["list_files"].input_schema
+    save = tools["save_artifact"].input_schema
+    assert save["required"] == ["path"]
+    assert "key" in save["properties"]
+    assert tools["execute_python"].description
+    assert "sandbox" in tools["execute_python"].description
+
+
+def test_execute_python_returns_stdout_and_structured_content(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    fake_service.code_handler = lambda code: SandboxRun(stdout="4\n", images=[b"PNGDATA"])
+
+    result = call(session, "execute_python", {"code": "print(2 + 2)", "description": "add"})
+
+    assert result.is_error is False
+    assert text_of(result) == "4"
+    assert result.structured_content is not None
+    assert result.structured_content["exit_code"] == 0
+    images = [block for block in result.content if isinstance(block, ImageContent)]
+    assert [image.data for image in images] == ["UE5HREFUQQ=="]
+    sent = fake_service.invokes("executeCode")[0].params["arguments"]["code"]
+    assert sent == "# add\nprint(2 + 2)"
+
+
+def test_code_that_raises_is_an_error_result_carrying_stderr(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    fake_service.code_handler = lambda code: SandboxRun(
+        stderr=TRACEBACK, exit_code=1, is_error=True
+    )
+
+    result = call(session, "execute_python", {"code": "1 / 0"})
+
+    assert result.is_error is True
+    assert "ZeroDivisionError: division by zero" in text_of(result)
+    assert result.structured_content is not None
+    assert result.structured_content["stderr"] == TRACEBACK
+
+
+def test_failing_command_is_an_error_result(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    fake_service.command_handler = lambda command: SandboxRun(stderr="no such file\n", exit_code=2)
+
+    result = call(session, "execute_command", {"command": "cat missing"})
+
+    assert result.is_error is True
+    assert "no such file" in text_of(result)
+    assert "[exit code 2]" in text_of(result)
+
+
+def test_aws_failure_is_an_error_result_not_a_crash(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    fake_service.interpreter_id = "somebody_else-AbCdEfGh12"
+
+    result = call(session, "execute_command", {"command": "true"})
+
+    assert result.is_error is True
+    assert "ResourceNotFoundException" in text_of(result)
+
+
+def test_read_and_list_files(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    session.write_files({"report.md": "# Findings\n"})
+
+    async def scenario(client: Client) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+        read = await client.call_tool("read_file", {"path": "report.md"})
+        missing = await client.call_tool("read_file", {"path": "nope.md"})
+        listing = await client.call_tool("list_files", {})
+        return read, missing, listing
+
+    read, missing, listing = run_with_client(session, scenario)
+
+    assert read.is_error is False
+    assert text_of(read) == "# Findings\n"
+    assert missing.is_error is True
+    assert "File not found: nope.md" in text_of(missing)
+    assert "file:///report.md" in text_of(listing)
+
+
+def test_save_artifact_returns_the_s3_uri_and_errors_carry_stderr(
+    session: CodeInterpreterSession,
+) -> None:
+    session.write_files({"chart.png": "png"})
+
+    async def scenario(client: Client) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+        saved = await client.call_tool("save_artifact", {"path": "chart.png", "key": "c.png"})
+        missing = await client.call_tool("save_artifact", {"path": "ghost.png"})
+        invalid = await client.call_tool("save_artifact", {"path": "chart.png", "key": "../x"})
+        return saved, missing, invalid
+
+    saved, missing, invalid = run_with_client(session, scenario)
+
+    assert saved.is_error is False
+    assert text_of(saved) == f"s3://{BUCKET}/output_artifacts/c.png"
+    assert missing.is_error is True
+    assert "ghost.png does not exist" in text_of(missing)
+    assert missing.structured_content is not None
+    assert "ghost.png does not exist" in missing.structured_content["stderr"]
+    assert invalid.is_error is True
+    assert "Invalid artifact key" in text_of(invalid)
+
+
+def test_main_reports_an_unresolvable_interpreter_and_exits_2(
+    moto_aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["--env", "dev", "--outputs-file", "missing.json"], clients=None)
+
+    assert exit_code == 2
+    error = capsys.readouterr().err
+    assert "No code interpreter id found for environment 'dev'" in error
+    assert "outputs file missing.json (no such file)" in error
+
+
+def test_module_runs_as_a_stdio_server(tmp_path: Path) -> None:
+    """``python -m agent.mcp_server`` answers over stdio; listing tools makes no AWS call."""
+    outputs = tmp_path / "outputs" / "dev.json"
+    outputs.parent.mkdir()
+    outputs.write_text(
+        json.dumps(
+            {
+                "CodeInterpreter-dev": {
+                    "CodeInterpreterId": INTERPRETER_ID,
+                    "CodeInterpreterArn": INTERPRETER_ARN,
+                    "ArtifactBucketName": BUCKET,
+                    "ArtifactPrefix": "output_artifacts/",
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    # Every field comes from the outputs file, so the server never needs to reach AWS here.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("AWS_") or key in {"PATH", "HOME", "LANG"}
+    }
+    environment["PYTHONPATH"] = str(REPO_ROOT)
+    parameters = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "agent.mcp_server", "--env", "dev", "--outputs-file", str(outputs)],
+        env=environment,
+        cwd=str(tmp_path),
+    )
+
+    async def list_over_stdio() -> list[str]:
+        async with Client(parameters, mode="legacy") as client:
+            return [tool.name for tool in (await client.list_tools()).tools]
+
+    assert sorted(anyio.run(list_over_stdio)) == [
+        "execute_command",
+        "execute_python",
+        "list_files",
+        "read_file",
+        "save_artifact",
+    ]
