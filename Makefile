@@ -26,6 +26,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PY_DEPS := $(VENV)/.deps-app
 PY_DEV_DEPS := $(VENV)/.deps-dev
+CHECKOV_VENV := .venv-checkov
+CHECKOV_DEPS := $(CHECKOV_VENV)/.deps
 NODE_DEPS := node_modules/.deps
 CDK := cdk
 
@@ -45,18 +47,23 @@ $(PY_DEV_DEPS): $(PY_DEPS) requirements-dev.txt requirements-agent.txt constrain
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+$(CHECKOV_DEPS): requirements-checkov.txt constraints-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
+	touch $@
+
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(PY_DEV_DEPS) $(NODE_DEPS)
+setup: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 
 synth: $(PY_DEPS) $(NODE_DEPS)
 	rm -rf cdk.out
 	$(CDK) synth --quiet
 	@ls cdk.out/*.template.json
 
-test: $(PY_DEV_DEPS) $(NODE_DEPS)
+test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	ruff check .
 	ruff format --check .
 	mypy
@@ -67,7 +74,7 @@ lint: $(PY_DEV_DEPS)
 	ruff format --check .
 	mypy
 
-bench: $(PY_DEV_DEPS) $(NODE_DEPS)
+bench: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/python scripts/bench.py
 
 check-env:
@@ -93,10 +100,12 @@ smoke: $(PY_DEV_DEPS) check-env
 mcp: $(PY_DEV_DEPS) check-env
 	$(VENV)/bin/python -m agent.mcp_server --env $(ENV)
 
-constraints: $(PY_DEV_DEPS)
+constraints: $(PY_DEV_DEPS) $(CHECKOV_DEPS)
 	( echo "# Exact versions of every Python package, direct and transitive, that the suite was run with."; \
 	  echo "# Regenerate with: make constraints"; \
 	  $(VENV)/bin/pip freeze --exclude-editable ) > constraints.txt
+	( echo "# Every package of .venv-checkov, pinned. Regenerate with: make constraints"; \
+	  $(CHECKOV_VENV)/bin/pip freeze --exclude-editable ) > constraints-checkov.txt
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

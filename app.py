@@ -8,6 +8,7 @@ import sys
 import aws_cdk as cdk
 
 from stacks.code_interpreter_stack import CodeInterpreterStack
+from stacks.compliance import add_rule_packs
 from stacks.config import ConfigError, load_environments
 
 
@@ -25,6 +26,8 @@ def main() -> None:
         build_app(app)
     except ConfigError as error:
         sys.exit(f"cdk.json: {error}")
+    # Every finding of these packs that is not acknowledged next to its resource fails synth.
+    add_rule_packs(app)
     app.synth()
 
 

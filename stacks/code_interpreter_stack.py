@@ -7,7 +7,13 @@ from typing import Any
 from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
-from stacks.components import ArtifactBucket, CodeInterpreter, DiscoveryParameters, ExecutionRole
+from stacks.components import (
+    AgentAccess,
+    ArtifactBucket,
+    CodeInterpreter,
+    DiscoveryParameters,
+    ExecutionRole,
+)
 from stacks.config import EnvironmentConfig, RemovalChoice
 
 REMOVAL_POLICIES = {
@@ -64,6 +70,15 @@ class CodeInterpreterStack(Stack):
             artifact_prefix=config.artifact_prefix,
         )
 
+        self.agent_access = AgentAccess(
+            self,
+            "AgentAccess",
+            interpreter=self.interpreter,
+            parameters=self.discovery,
+            artifact_bucket=self.artifact_bucket,
+            role_arns=config.agent_role_arns,
+        )
+
         # Stack-level outputs keep their keys exactly as written, which agent code and
         # `cdk deploy --outputs-file` rely on.
         outputs = {
@@ -72,6 +87,10 @@ class CodeInterpreterStack(Stack):
             "ArtifactBucketName": (self.artifact_bucket.bucket_name, "Artifact bucket name"),
             "ArtifactPrefix": (config.artifact_prefix, "Key prefix for artifacts"),
             "ExecutionRoleArn": (self.execution_role.role_arn, "Interpreter execution role"),
+            "AgentAccessPolicyArn": (
+                self.agent_access.policy.managed_policy_arn,
+                "Attach to an agent's role to let it use this interpreter",
+            ),
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

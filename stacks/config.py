@@ -25,6 +25,8 @@ SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-zA-Z]{8,17}")
 # S3 key characters that need no escaping anywhere (shell, IAM resource ARNs, URLs).
 ARTIFACT_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/")
 SSM_PREFIX = re.compile(r"(/[A-Za-z0-9_.-]+)+")
+ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
+MAX_AGENT_ROLES = 10
 TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}")
 TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
 
@@ -81,6 +83,7 @@ class EnvironmentConfig:
     ssm_prefix: str
     artifact_kms: bool = False
     force_destroy: bool = False
+    agent_role_arns: tuple[str, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -156,6 +159,7 @@ _KNOWN_KEYS = (
     "ssm_prefix",
     "artifact_kms",
     "force_destroy",
+    "agent_role_arns",
 )
 # Environments whose data is kept unless `force_destroy` says otherwise, whatever their other
 # settings: losing production artifacts by a copy-pasted `destroy` is not recoverable.
@@ -319,6 +323,13 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         reader.problem("ssm_prefix", ssm_prefix, "a path that does not start with /aws or /ssm")
     artifact_kms = reader.value("artifact_kms", False, _strict_bool, "true or false")
     force_destroy = reader.value("force_destroy", False, _strict_bool, "true or false")
+    no_roles: tuple[str, ...] = ()
+    agent_role_arns = reader.value(
+        "agent_role_arns",
+        no_roles,
+        _id_list(ROLE_ARN, MAX_AGENT_ROLES),
+        f"1-{MAX_AGENT_ROLES} distinct IAM role ARNs like arn:aws:iam::123456789012:role/agent",
+    )
     protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
     if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
         reader.problem(
@@ -346,6 +357,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         ssm_prefix=ssm_prefix,
         artifact_kms=artifact_kms,
         force_destroy=force_destroy,
+        agent_role_arns=agent_role_arns,
     )
 
 

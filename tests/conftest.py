@@ -7,10 +7,9 @@ synthesized once per test session and every template test reads from that one as
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from synthesis import SynthesizedApp, cdk_context, synthesize
+from synthesis import VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context, synthesize
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -34,31 +33,6 @@ def _no_real_aws() -> Iterator[None]:
 def shipped_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     """The app exactly as `make synth` builds it from cdk.json."""
     return synthesize(cdk_context()["environments"], tmp_path_factory.mktemp("shipped"))
-
-
-VARIANT_ENVIRONMENTS: dict[str, Any] = {
-    # Pinned account and region, so ARNs in the template are literal strings.
-    "pinned": {
-        "account": "123456789012",
-        "region": "eu-west-1",
-        "interpreter_name": "analytics_sandbox",
-        "artifact_prefix": "results/agents/",
-        "ssm_prefix": "/teams/analytics/interpreter",
-        "removal_policy": "retain",
-    },
-    "private": {
-        "account": "210987654321",
-        "region": "us-west-2",
-        "network_mode": "VPC",
-        "vpc": {
-            "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
-            "security_group_ids": ["sg-0123456789abcdef0"],
-            "require_service_s3_endpoint": True,
-        },
-        "artifact_kms": True,
-    },
-    "open": {"network_mode": "PUBLIC", "tags": {}},
-}
 
 
 @pytest.fixture(scope="session")

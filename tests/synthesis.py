@@ -17,6 +17,32 @@ def cdk_context() -> dict[str, Any]:
     return context
 
 
+VARIANT_ENVIRONMENTS: dict[str, Any] = {
+    # Pinned account and region, so ARNs in the template are literal strings.
+    "pinned": {
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "interpreter_name": "analytics_sandbox",
+        "artifact_prefix": "results/agents/",
+        "ssm_prefix": "/teams/analytics/interpreter",
+        "removal_policy": "retain",
+        "agent_role_arns": ["arn:aws:iam::123456789012:role/analytics-agent"],
+    },
+    "private": {
+        "account": "210987654321",
+        "region": "us-west-2",
+        "network_mode": "VPC",
+        "vpc": {
+            "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+            "security_group_ids": ["sg-0123456789abcdef0"],
+            "require_service_s3_endpoint": True,
+        },
+        "artifact_kms": True,
+    },
+    "open": {"network_mode": "PUBLIC", "tags": {}},
+}
+
+
 @dataclass(frozen=True)
 class SynthesizedApp:
     """Templates (plain dicts) and stack objects of one synthesized app, by environment name."""

@@ -1,8 +1,15 @@
 """One construct per logical unit of the stack; the stack only wires them together."""
 
+from stacks.components.agent_access import AgentAccess
 from stacks.components.artifact_bucket import ArtifactBucket
 from stacks.components.code_interpreter import CodeInterpreter
 from stacks.components.discovery_parameters import DiscoveryParameters
 from stacks.components.execution_role import ExecutionRole
 
-__all__ = ["ArtifactBucket", "CodeInterpreter", "DiscoveryParameters", "ExecutionRole"]
+__all__ = [
+    "AgentAccess",
+    "ArtifactBucket",
+    "CodeInterpreter",
+    "DiscoveryParameters",
+    "ExecutionRole",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 from aws_cdk import Annotations, CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -11,8 +12,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
+from stacks.compliance import acknowledge, nag_reference, resource_of, skip_checkov
 from stacks.components.execution_role import ExecutionRole
 from stacks.config import NetworkMode, VpcSettings
 
@@ -31,6 +33,20 @@ IS_COMPLETE_TIMEOUT = Duration.minutes(2)
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 AGENTCORE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
 PUBLIC_NETWORK_WARNING = "agentcore-code-interpreter:public-network"
+_LOGS_HOLD_NO_SECRETS = (
+    "Logs hold request ids, interpreter ids and statuses, never credentials or the presigned"
+    " ResponseURL; CloudWatch Logs encrypts them at rest with its own keys."
+)
+# checkov checks that are the same finding as a cdk-nag rule, with the same reason.
+_CHECKOV_TWINS = {
+    "CKV_AWS_116": "NIST.800.53.R5-LambdaDLQ",
+    "CKV_AWS_115": "NIST.800.53.R5-LambdaConcurrency",
+    "CKV_AWS_117": "NIST.800.53.R5-LambdaInsideVPC",
+}
+_SYNCHRONOUS = (
+    "Invoked synchronously by the Provider framework or CloudFormation, which report every"
+    " failure on the stack event; a dead-letter queue would only collect presigned URLs."
+)
 
 # Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py).
 ON_EVENT_ACTIONS = [
@@ -65,6 +81,8 @@ class CodeInterpreter(Construct):
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._handler_policies: list[iam.ManagedPolicy] = []
+        self._log_groups: list[logs.ILogGroup] = []
         service_timeout = total_timeout.plus(SERVICE_TIMEOUT_MARGIN)
         if service_timeout.to_seconds() > MAX_SERVICE_TIMEOUT.to_seconds():
             raise ValueError(
@@ -131,6 +149,7 @@ class CodeInterpreter(Construct):
         )
 
         framework_logs = logs.LogGroup(self, "ProviderLogs", retention=log_retention)
+        self._log_groups.append(framework_logs)
         provider = cr.Provider(
             self,
             "Provider",
@@ -175,6 +194,7 @@ class CodeInterpreter(Construct):
         self.resource.node.add_dependency(execution_role.policy)
         self.functions = (on_event, is_complete)
         self.provider = provider
+        self._acknowledge_findings(custom_interpreters)
 
     def _handler_function(
         self,
@@ -193,12 +213,14 @@ class CodeInterpreter(Construct):
             assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description=f"Runs the code interpreter custom resource's {handler}",
         )
-        iam.ManagedPolicy(
+        policy = iam.ManagedPolicy(
             self,
             f"{construct_id}Permissions",
             roles=[role],
             statements=[self._write_logs(log_group), *statements],
         )
+        self._handler_policies.append(policy)
+        self._log_groups.append(log_group)
         return lambda_.Function(
             self,
             construct_id,
@@ -227,6 +249,119 @@ class CodeInterpreter(Construct):
             statements=[self._write_logs(log_group)],
         )
         return role
+
+    def _acknowledge_findings(self, custom_interpreters: str) -> None:
+        """Findings that remain after hardening, each on its one resource, with the reason."""
+        on_event_policy = self._handler_policies[0]
+        for policy in self._handler_policies:
+            acknowledge(
+                resource_of(policy),
+                f"AwsSolutions-IAM5[Resource::{nag_reference(self, custom_interpreters)}]",
+                "Custom interpreter ids get a random suffix from the service at creation, so"
+                " the narrowest ARN IAM allows is code-interpreter-custom/* of this account and"
+                " region; the built-in interpreter is outside it.",
+            )
+        acknowledge(
+            resource_of(on_event_policy),
+            "AwsSolutions-IAM5[Resource::*]",
+            "ListCodeInterpreters is not an action on one interpreter and takes no resource"
+            " ARN; it reveals names and ids only, used to find the interpreter a rollback"
+            " returns to.",
+        )
+        for log_group in self._log_groups:
+            acknowledge(
+                resource_of(log_group),
+                "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+                _LOGS_HOLD_NO_SECRETS,
+            )
+            skip_checkov(resource_of(log_group), "CKV_AWS_158", _LOGS_HOLD_NO_SECRETS)
+
+        # The Provider's own functions, by the construct ids aws-cdk-lib gives them.
+        framework = {
+            name: cast(lambda_.IFunction, self.provider.node.find_child(name))
+            for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
+        }
+        for function in (*self.functions, *framework.values()):
+            self._acknowledge_function_findings(function)
+        for function in framework.values():
+            skip_checkov(
+                resource_of(function),
+                "CKV_AWS_173",
+                "The framework's environment holds only function and state machine ARNs.",
+            )
+            acknowledge(
+                resource_of(function),
+                "Serverless-LambdaDefaultMemorySize",
+                "aws-cdk-lib's Provider framework function: it only relays events, 128 MB is"
+                " its tested size and the Provider offers no setting for it.",
+            )
+
+        handlers = [nag_reference(self, f.function_arn) for f in self.functions]
+        for role_id in ("FrameworkOnEventRole", "FrameworkWaiterRole"):
+            self._acknowledge_framework_grants(
+                self.node.find_child(role_id).node.find_child("DefaultPolicy"), handlers
+            )
+        waiter = self.provider.node.find_child("waiter-state-machine")
+        waiter_functions = [
+            nag_reference(self, framework[name].function_arn)
+            for name in ("framework-isComplete", "framework-onTimeout")
+        ]
+        waiter_policy = waiter.node.find_child("Role").node.find_child("DefaultPolicy")
+        self._acknowledge_framework_grants(waiter_policy, waiter_functions)
+        log_delivery = (
+            "CloudWatch Logs delivery actions for Step Functions logging (CreateLogDelivery and"
+            " friends) support no resource-level permissions."
+        )
+        acknowledge(resource_of(waiter_policy), "AwsSolutions-IAM5[Resource::*]", log_delivery)
+        skip_checkov(resource_of(waiter_policy), "CKV_AWS_111", log_delivery)
+        for finding in ("AwsSolutions-SF2", "Serverless-StepFunctionStateMachineXray"):
+            acknowledge(
+                resource_of(waiter),
+                finding,
+                "The waiter only polls is_complete every 10 s; its ALL-level execution log shows"
+                " every step, and X-Ray tracing is not configurable on the Provider framework.",
+            )
+
+    @staticmethod
+    def _acknowledge_function_findings(function: IConstruct) -> None:
+        target = resource_of(function)
+        reasons = {
+            "Serverless-LambdaDLQ": _SYNCHRONOUS,
+            "NIST.800.53.R5-LambdaDLQ": _SYNCHRONOUS,
+            "Serverless-LambdaTracing": (
+                "Each step is one structured log line with request and interpreter ids; X-Ray"
+                " would need xray:Put* on '*' in every role for a two-call workflow."
+            ),
+            "NIST.800.53.R5-LambdaConcurrency": (
+                "Runs once per stack operation; reserved concurrency would take capacity from"
+                " the account's unreserved pool (at least 10 must stay unreserved)."
+            ),
+            "NIST.800.53.R5-LambdaInsideVPC": (
+                "Calls only AWS control-plane APIs over TLS; a VPC would add NAT or endpoints"
+                " and nothing to protect."
+            ),
+        }
+        for finding, reason in reasons.items():
+            acknowledge(target, finding, reason)
+        for check_id, finding in _CHECKOV_TWINS.items():
+            skip_checkov(target, check_id, reasons[finding])
+
+    @staticmethod
+    def _acknowledge_framework_grants(policy: IConstruct, functions: Sequence[str]) -> None:
+        target = resource_of(policy)
+        for function in functions:
+            acknowledge(
+                target,
+                f"AwsSolutions-IAM5[Resource::{function}:*]",
+                "Invoke permission on the function's versions and aliases, granted by"
+                " aws-cdk-lib's Provider framework to call the handler it wraps.",
+            )
+        acknowledge(
+            target,
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "aws-cdk-lib's Provider framework grants itself invoke rights through the role's"
+            " default policy; it is created, versioned and deleted with this stack.",
+        )
 
     @staticmethod
     def _write_logs(log_group: logs.ILogGroup) -> iam.PolicyStatement:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -21,6 +22,7 @@ class DiscoveryParameters(Construct):
         artifact_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.prefix = prefix
         values = {
             "Id": ("id", interpreter_id, "Code interpreter id"),
             "Arn": ("arn", interpreter_arn, "Code interpreter ARN"),
@@ -39,5 +41,12 @@ class DiscoveryParameters(Construct):
             )
 
     @property
-    def parameter_names(self) -> list[str]:
-        return [p.parameter_name for p in self.parameters.values()]
+    def parameter_arns(self) -> list[str]:
+        """Literal ARNs (not references), so a policy naming them reads plainly."""
+        stack = Stack.of(self)
+        return [
+            stack.format_arn(
+                service="ssm", resource="parameter", resource_name=f"{self.prefix[1:]}/{leaf}"
+            )
+            for leaf in self.parameters
+        ]

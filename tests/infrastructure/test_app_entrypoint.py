@@ -51,3 +51,14 @@ def test_invalid_config_fails_before_anything_is_written(tmp_path: Path) -> None
     )
     # The valid environment is not synthesized either: nothing is half-created.
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unacknowledged_rule_pack_finding_fails_synth(tmp_path: Path) -> None:
+    # Showing the acknowledged findings makes them count again, as a new finding would.
+    result = run_app(
+        {**cdk_context(), "env": "prod", "agentcore:nag-show-acknowledged": True}, tmp_path
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "AwsSolutions-IAM5" in output
+    assert "NIST.800.53.R5-LambdaDLQ" in output

@@ -44,6 +44,16 @@ def interpreter(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return only_resource(template, CUSTOM_RESOURCE)
 
 
+def agent_access_policy(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (logical_id, policy)
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if "use the AgentCore code interpreter" in policy["Properties"].get("Description", "")
+    ]
+    assert len(matches) == 1
+    return matches[0]
+
+
 def test_one_stack_per_shipped_environment(shipped_app: SynthesizedApp) -> None:
     assert sorted(shipped_app.stacks) == sorted(SHIPPED_ENVIRONMENTS)
     for environment, stack in shipped_app.stacks.items():
@@ -354,6 +364,7 @@ def test_outputs_hand_the_interpreter_to_agent_code(
         "ArtifactBucketName": {"Ref": bucket_id(template)},
         "ArtifactPrefix": "output_artifacts/",
         "ExecutionRoleArn": {"Fn::GetAtt": [execution_role_id(template), "Arn"]},
+        "AgentAccessPolicyArn": {"Ref": agent_access_policy(template)[0]},
     }
 
 
@@ -491,3 +502,65 @@ def test_every_log_group_has_a_retention_period(
     log_groups = resources_of_type(shipped_app.templates[environment], "AWS::Logs::LogGroup")
     assert len(log_groups) >= 3
     assert all(group["Properties"].get("RetentionInDays") for group in log_groups.values())
+
+
+def test_agent_access_policy_grants_sessions_discovery_and_artifact_reads(
+    variant_app: SynthesizedApp,
+) -> None:
+    template = variant_app.templates["pinned"]
+    interpreter_id, _ = interpreter(template)
+    bucket = bucket_id(template)
+    _, policy = agent_access_policy(template)
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["UseThisCodeInterpreter"]["Resource"] == {
+        "Fn::GetAtt": [interpreter_id, "CodeInterpreterArn"]
+    }
+    assert sorted(statements["UseThisCodeInterpreter"]["Action"]) == [
+        "bedrock-agentcore:GetCodeInterpreter",
+        "bedrock-agentcore:GetCodeInterpreterSession",
+        "bedrock-agentcore:InvokeCodeInterpreter",
+        "bedrock-agentcore:ListCodeInterpreterSessions",
+        "bedrock-agentcore:StartCodeInterpreterSession",
+        "bedrock-agentcore:StopCodeInterpreterSession",
+    ]
+    assert sorted(statements["ReadDiscoveryParameters"]["Resource"]) == [
+        f"arn:aws:ssm:eu-west-1:123456789012:parameter/teams/analytics/interpreter/{leaf}"
+        for leaf in ("arn", "artifact-bucket", "artifact-prefix", "id")
+    ]
+    assert statements["ReadArtifacts"] == {
+        "Sid": "ReadArtifacts",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/results/agents/*"]]},
+    }
+    assert statements["ListArtifacts"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["results/agents/*"]}
+    }
+    assert set(statements) == {
+        "UseThisCodeInterpreter",
+        "ReadDiscoveryParameters",
+        "ReadArtifacts",
+        "ListArtifacts",
+    }
+    # agent_role_arns attaches the policy to each configured role, by name.
+    assert policy["Properties"]["Roles"] == ["analytics-agent"]
+
+
+def test_agent_access_policy_is_attached_to_nobody_by_default(shipped_app: SynthesizedApp) -> None:
+    _, policy = agent_access_policy(shipped_app.templates["dev"])
+    assert "Roles" not in policy["Properties"]
+
+
+def test_agent_access_policy_may_decrypt_a_customer_managed_key(
+    variant_app: SynthesizedApp,
+) -> None:
+    template = variant_app.templates["private"]
+    key_id, _ = only_resource(template, "AWS::KMS::Key")
+    _, policy = agent_access_policy(template)
+    (decrypt,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Sid"] == "DecryptArtifacts"
+    ]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert decrypt["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}

@@ -70,6 +70,7 @@ def test_every_key_overrides_its_default() -> None:
             "ssm_prefix": "/teams/data/interpreter",
             "artifact_kms": True,
             "force_destroy": True,
+            "agent_role_arns": ["arn:aws:iam::123456789012:role/agents/analyst"],
         }
     )
     assert config.account == "123456789012"
@@ -90,6 +91,7 @@ def test_every_key_overrides_its_default() -> None:
     assert config.ssm_prefix == "/teams/data/interpreter"
     assert config.artifact_kms is True
     assert config.force_destroy is True
+    assert config.agent_role_arns == ("arn:aws:iam::123456789012:role/agents/analyst",)
 
 
 def test_configs_are_frozen() -> None:
@@ -187,6 +189,11 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
         ("'removal_policy'", "'destroy'", "force_destroy: true"),
     ),
     ("kms-as-string", {"artifact_kms": "yes"}, ("'artifact_kms'", "true or false")),
+    (
+        "agent-role-not-an-arn",
+        {"agent_role_arns": ["analytics-agent"]},
+        ("'agent_role_arns'", "role ARNs"),
+    ),
     (
         "vpc-as-list",
         {"network_mode": "VPC", "vpc": ["subnet-0123456789abcdef0"]},
