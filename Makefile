@@ -2,6 +2,8 @@
 #   make synth              templates for every environment in cdk.out/ (offline, no credentials)
 #   make test               ruff, mypy and the whole pytest suite
 #   make diff|deploy|destroy ENV=dev
+#   make destroy ENV=prod CONFIRM=prod   prod (and termination-protected envs) need CONFIRM
+#   make deploy-access       the GitHub OIDC deploy role (needs `github` in cdk.json)
 #   make smoke ENV=dev       post-deploy check: session, Python, shell, artifact upload
 #   make mcp ENV=dev         stdio MCP server for agents
 SHELL := /bin/bash
@@ -13,6 +15,8 @@ VENV := .venv
 ENV ?=
 # `broadening` asks before widening IAM; pipelines pass APPROVAL=never.
 APPROVAL ?= broadening
+# `make destroy ENV=prod` also needs CONFIRM=prod.
+CONFIRM ?=
 
 # The pinned Node 22 and CDK CLI from node_modules come first, so jsii never runs on an
 # end-of-life Node; the venv's Python runs app.py.
@@ -31,7 +35,8 @@ CHECKOV_DEPS := $(CHECKOV_VENV)/.deps
 NODE_DEPS := node_modules/.deps
 CDK := cdk
 
-.PHONY: help setup synth test lint bench diff deploy destroy bootstrap smoke mcp constraints clean check-env
+.PHONY: help setup synth test lint bench diff deploy destroy bootstrap smoke mcp constraints clean check-env \
+	check-destroy deploy-access
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -77,27 +82,36 @@ lint: $(PY_DEV_DEPS)
 bench: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/python scripts/bench.py
 
-check-env:
+# First prerequisite of every ENV= target: a bad ENV stops before anything is installed.
+check-env: | $(VENV)/bin/python
 	@$(VENV)/bin/python scripts/check_env.py "$(ENV)"
 
-bootstrap: $(PY_DEPS) $(NODE_DEPS) check-env
+bootstrap: check-env $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) bootstrap -c env=$(ENV)
 
-diff: $(PY_DEPS) $(NODE_DEPS) check-env
+diff: check-env $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) diff -c env=$(ENV) CodeInterpreter-$(ENV)
 
-deploy: $(PY_DEPS) $(NODE_DEPS) check-env
+deploy: check-env $(PY_DEPS) $(NODE_DEPS)
 	mkdir -p outputs
 	$(CDK) deploy -c env=$(ENV) CodeInterpreter-$(ENV) \
 		--require-approval $(APPROVAL) --outputs-file outputs/$(ENV).json
 
-destroy: $(PY_DEPS) $(NODE_DEPS) check-env
+# Checked first, before anything is installed: prod needs CONFIRM=prod as well as ENV=prod.
+check-destroy: | $(VENV)/bin/python
+	@$(VENV)/bin/python scripts/check_env.py "$(ENV)" --destroy --confirm "$(CONFIRM)"
+
+destroy: check-destroy $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) destroy -c env=$(ENV) CodeInterpreter-$(ENV)
 
-smoke: $(PY_DEV_DEPS) check-env
+# Once per account, before the first deployment from CI.
+deploy-access: $(PY_DEPS) $(NODE_DEPS)
+	$(CDK) deploy CodeInterpreter-DeployAccess --require-approval $(APPROVAL)
+
+smoke: check-env $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.smoke --env $(ENV) --outputs-file outputs/$(ENV).json
 
-mcp: $(PY_DEV_DEPS) check-env
+mcp: check-env $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.mcp_server --env $(ENV)
 
 constraints: $(PY_DEV_DEPS) $(CHECKOV_DEPS)

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from stacks.code_interpreter_stack import CodeInterpreterStack
 from stacks.compliance import add_rule_packs
 from stacks.config import ConfigError, load_environments
+from stacks.deploy_access_stack import build_deploy_access
 
 
 def build_app(app: cdk.App) -> list[CodeInterpreterStack]:
@@ -17,6 +18,8 @@ def build_app(app: cdk.App) -> list[CodeInterpreterStack]:
     configs = load_environments(
         app.node.try_get_context("environments"), selected=app.node.try_get_context("env")
     )
+    # Before the environment stacks, so a bad `github` entry leaves nothing half-built either.
+    build_deploy_access(app, configs)
     return [CodeInterpreterStack(app, config=config) for config in configs]
 
 

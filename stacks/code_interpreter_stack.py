@@ -59,6 +59,7 @@ class CodeInterpreterStack(Stack):
             network_mode=config.network_mode,
             vpc=config.vpc,
             tags=tags,
+            certificate_secret_arns=config.certificate_secret_arns,
         )
         self.discovery = DiscoveryParameters(
             self,

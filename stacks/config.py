@@ -27,6 +27,11 @@ ARTIFACT_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/")
 SSM_PREFIX = re.compile(r"(/[A-Za-z0-9_.-]+)+")
 ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
 MAX_AGENT_ROLES = 10
+# The API's pattern for a certificate's Secrets Manager location.
+SECRET_ARN = re.compile(
+    r"arn:aws(-[a-z-]+)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+"
+)
+MAX_CERTIFICATES = 200
 TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}")
 TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
 
@@ -84,6 +89,7 @@ class EnvironmentConfig:
     artifact_kms: bool = False
     force_destroy: bool = False
     agent_role_arns: tuple[str, ...] = ()
+    certificate_secret_arns: tuple[str, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -108,16 +114,15 @@ def load_environments(
     if not isinstance(environments, Mapping) or not environments:
         raise ConfigError(
             [
-                "context 'environments': got "
-                f"{_show(environments)}; allowed: a non-empty map of environment name to settings"
-                " in cdk.json"
+                f"context 'environments': got {show_value(environments)}; allowed: a non-empty"
+                " map of environment name to settings in cdk.json"
             ]
         )
     if selected is not None:
         if not isinstance(selected, str) or selected not in environments:
             raise ConfigError(
                 [
-                    f"context 'env': got {_show(selected)}; allowed: one of "
+                    f"context 'env': got {show_value(selected)}; allowed: one of "
                     f"{', '.join(sorted(map(str, environments)))}"
                 ]
             )
@@ -128,8 +133,8 @@ def load_environments(
     for name, settings in environments.items():
         if not isinstance(name, str) or not ENVIRONMENT_NAME.fullmatch(name):
             problems.append(
-                f"environment {_show(name)}: the name is not allowed; allowed: lowercase letters,"
-                " digits and hyphens, starting with a letter, at most 32 characters"
+                f"environment {show_value(name)}: the name is not allowed; allowed: lowercase"
+                " letters, digits and hyphens, starting with a letter, at most 32 characters"
             )
             continue
         reader = _SettingsReader(name, settings, problems)
@@ -160,6 +165,7 @@ _KNOWN_KEYS = (
     "artifact_kms",
     "force_destroy",
     "agent_role_arns",
+    "certificate_secret_arns",
 )
 # Environments whose data is kept unless `force_destroy` says otherwise, whatever their other
 # settings: losing production artifacts by a copy-pasted `destroy` is not recoverable.
@@ -186,7 +192,7 @@ class _SettingsReader:
 
     def problem(self, field: str, value: object, allowed: str) -> None:
         where = f"environment '{self.environment}'" + (f": field '{field}'" if field else "")
-        self.problems.append(f"{where}: got {_show(value)}; allowed: {allowed}")
+        self.problems.append(f"{where}: got {show_value(value)}; allowed: {allowed}")
 
     def reject_unknown_keys(
         self, settings: Mapping[str, Any], known: Sequence[str], at: str
@@ -323,12 +329,18 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         reader.problem("ssm_prefix", ssm_prefix, "a path that does not start with /aws or /ssm")
     artifact_kms = reader.value("artifact_kms", False, _strict_bool, "true or false")
     force_destroy = reader.value("force_destroy", False, _strict_bool, "true or false")
-    no_roles: tuple[str, ...] = ()
+    no_roles: tuple[str, ...] = ()  # also the empty default of other ARN lists
     agent_role_arns = reader.value(
         "agent_role_arns",
         no_roles,
         _id_list(ROLE_ARN, MAX_AGENT_ROLES),
         f"1-{MAX_AGENT_ROLES} distinct IAM role ARNs like arn:aws:iam::123456789012:role/agent",
+    )
+    certificate_secret_arns = reader.value(
+        "certificate_secret_arns",
+        no_roles,
+        _id_list(SECRET_ARN, MAX_CERTIFICATES),
+        f"1-{MAX_CERTIFICATES} distinct Secrets Manager secret ARNs holding CA certificates",
     )
     protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
     if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
@@ -358,6 +370,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         artifact_kms=artifact_kms,
         force_destroy=force_destroy,
         agent_role_arns=agent_role_arns,
+        certificate_secret_arns=certificate_secret_arns,
     )
 
 
@@ -453,7 +466,7 @@ def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:
     return tuple(tags)
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     """Render a bad value for an error message, cut short so a huge value stays readable."""
     if isinstance(value, str) and len(value) > 60:
         return f"{value[:40]!r}... ({len(value)} characters)"

@@ -38,6 +38,9 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
             "require_service_s3_endpoint": True,
         },
         "artifact_kms": True,
+        "certificate_secret_arns": [
+            "arn:aws:secretsmanager:us-west-2:210987654321:secret:corp/root-ca-AbCdEf"
+        ],
     },
     "open": {"network_mode": "PUBLIC", "tags": {}},
 }

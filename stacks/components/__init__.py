@@ -5,6 +5,7 @@ from stacks.components.artifact_bucket import ArtifactBucket
 from stacks.components.code_interpreter import CodeInterpreter
 from stacks.components.discovery_parameters import DiscoveryParameters
 from stacks.components.execution_role import ExecutionRole
+from stacks.components.github_deploy_role import GitHubDeployRole
 
 __all__ = [
     "AgentAccess",
@@ -12,4 +13,5 @@ __all__ = [
     "CodeInterpreter",
     "DiscoveryParameters",
     "ExecutionRole",
+    "GitHubDeployRole",
 ]

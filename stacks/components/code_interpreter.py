@@ -77,6 +77,7 @@ class CodeInterpreter(Construct):
         network_mode: NetworkMode,
         vpc: VpcSettings | None,
         tags: Mapping[str, str],
+        certificate_secret_arns: Sequence[str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
@@ -179,6 +180,8 @@ class CodeInterpreter(Construct):
         }
         if description is not None:
             properties["Description"] = description
+        if certificate_secret_arns:
+            properties["Certificates"] = list(certificate_secret_arns)
         if vpc is not None:
             properties["SubnetIds"] = list(vpc.subnet_ids)
             properties["SecurityGroupIds"] = list(vpc.security_group_ids)

@@ -306,6 +306,9 @@ def test_vpc_mode_passes_subnets_security_groups_and_endpoint_flag(
     assert properties["SecurityGroupIds"] == ["sg-0123456789abcdef0"]
     assert properties["RequireServiceS3Endpoint"] is True
     assert properties["Name"] == "codeinterpreter_private"
+    assert properties["Certificates"] == [
+        "arn:aws:secretsmanager:us-west-2:210987654321:secret:corp/root-ca-AbCdEf"
+    ]
 
 
 def test_public_mode_without_tags_or_description(variant_app: SynthesizedApp) -> None:
@@ -314,7 +317,9 @@ def test_public_mode_without_tags_or_description(variant_app: SynthesizedApp) ->
     assert properties["NetworkMode"] == "PUBLIC"
     assert properties["Tags"] == []
     assert "Description" not in properties
-    assert not {"SubnetIds", "SecurityGroupIds", "RequireServiceS3Endpoint"} & set(properties)
+    assert not {"SubnetIds", "SecurityGroupIds", "RequireServiceS3Endpoint", "Certificates"} & set(
+        properties
+    )
 
 
 @pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)

@@ -190,6 +190,11 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     ),
     ("kms-as-string", {"artifact_kms": "yes"}, ("'artifact_kms'", "true or false")),
     (
+        "certificate-not-a-secret",
+        {"certificate_secret_arns": ["arn:aws:s3:::bucket/ca.pem"]},
+        ("'certificate_secret_arns'", "Secrets Manager"),
+    ),
+    (
         "agent-role-not-an-arn",
         {"agent_role_arns": ["analytics-agent"]},
         ("'agent_role_arns'", "role ARNs"),
