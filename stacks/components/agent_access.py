@@ -41,7 +41,6 @@ class AgentAccess(Construct):
         role_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        prefix = artifact_bucket.artifact_prefix
         statements = [
             iam.PolicyStatement(
                 sid="UseThisCodeInterpreter",
@@ -53,26 +52,10 @@ class AgentAccess(Construct):
                 actions=["ssm:GetParameter", "ssm:GetParameters"],
                 resources=parameters.parameter_arns,
             ),
-            iam.PolicyStatement(
-                sid="ReadArtifacts",
-                actions=["s3:GetObject"],
-                resources=[artifact_bucket.objects_arn()],
-            ),
-            iam.PolicyStatement(
-                sid="ListArtifacts",
-                actions=["s3:ListBucket"],
-                resources=[artifact_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            *artifact_bucket.prefix_statements(
+                sid="ReadArtifacts", object_actions=["s3:GetObject"], key_actions=["kms:Decrypt"]
             ),
         ]
-        if artifact_bucket.key is not None:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="DecryptArtifacts",
-                    actions=["kms:Decrypt"],
-                    resources=[artifact_bucket.key.key_arn],
-                )
-            )
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -154,3 +157,31 @@ class ArtifactBucket(Construct):
     def objects_arn(self) -> str:
         """ARN pattern of the objects under the artifact prefix, and only those."""
         return self.bucket.arn_for_objects(f"{self.artifact_prefix}*")
+
+    def prefix_statements(
+        self, *, sid: str, object_actions: Sequence[str], key_actions: Sequence[str]
+    ) -> list[iam.PolicyStatement]:
+        """Object actions under the artifact prefix, listing only that prefix, and (with a
+        customer-managed key) the key, usable only through S3."""
+        statements = [
+            iam.PolicyStatement(
+                sid=f"{sid}Objects", actions=list(object_actions), resources=[self.objects_arn()]
+            ),
+            iam.PolicyStatement(
+                sid=f"{sid}List",
+                actions=["s3:ListBucket"],
+                resources=[self.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{self.artifact_prefix}*"]}},
+            ),
+        ]
+        if self.key is not None:
+            region = Stack.of(self).region
+            statements.append(
+                iam.PolicyStatement(
+                    sid=f"{sid}Key",
+                    actions=list(key_actions),
+                    resources=[self.key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                )
+            )
+        return statements

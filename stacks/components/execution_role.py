@@ -44,31 +44,11 @@ class ExecutionRole(Construct):
                 },
             ),
         )
-        prefix = artifact_bucket.artifact_prefix
-        statements = [
-            iam.PolicyStatement(
-                sid="WriteAndReadArtifacts",
-                actions=["s3:PutObject", "s3:GetObject"],
-                resources=[artifact_bucket.objects_arn()],
-            ),
-            iam.PolicyStatement(
-                sid="ListArtifactPrefix",
-                actions=["s3:ListBucket"],
-                resources=[artifact_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-            ),
-        ]
-        if artifact_bucket.key is not None:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="UseArtifactKeyThroughS3",
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[artifact_bucket.key.key_arn],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}
-                    },
-                )
-            )
+        statements = artifact_bucket.prefix_statements(
+            sid="Artifacts",
+            object_actions=["s3:PutObject", "s3:GetObject"],
+            key_actions=["kms:GenerateDataKey", "kms:Decrypt"],
+        )
         # A policy of its own (not the role's default one) so the interpreter can depend on it:
         # the sandbox must not start before it may write artifacts. Customer-managed, so it is
         # versioned and reviewable on its own in IAM.

@@ -113,14 +113,14 @@ def test_execution_role_may_only_write_read_and_list_its_prefix(
     assert "ManagedPolicyArns" not in template["Resources"][role_id]["Properties"]
     assert sorted(statements_of_role(template, role_id), key=lambda s: s["Sid"]) == [
         {
-            "Sid": "ListArtifactPrefix",
+            "Sid": "ArtifactsList",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": {"Fn::GetAtt": [bucket, "Arn"]},
             "Condition": {"StringLike": {"s3:prefix": ["results/agents/*"]}},
         },
         {
-            "Sid": "WriteAndReadArtifacts",
+            "Sid": "ArtifactsObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
             "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/results/agents/*"]]},
@@ -224,11 +224,11 @@ def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
     key_statements = [
         s
         for s in statements_of_role(template, execution_role_id(template))
-        if s["Sid"] == "UseArtifactKeyThroughS3"
+        if s["Sid"] == "ArtifactsKey"
     ]
     assert key_statements == [
         {
-            "Sid": "UseArtifactKeyThroughS3",
+            "Sid": "ArtifactsKey",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
@@ -532,20 +532,20 @@ def test_agent_access_policy_grants_sessions_discovery_and_artifact_reads(
         f"arn:aws:ssm:eu-west-1:123456789012:parameter/teams/analytics/interpreter/{leaf}"
         for leaf in ("arn", "artifact-bucket", "artifact-prefix", "id")
     ]
-    assert statements["ReadArtifacts"] == {
-        "Sid": "ReadArtifacts",
+    assert statements["ReadArtifactsObjects"] == {
+        "Sid": "ReadArtifactsObjects",
         "Effect": "Allow",
         "Action": "s3:GetObject",
         "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/results/agents/*"]]},
     }
-    assert statements["ListArtifacts"]["Condition"] == {
+    assert statements["ReadArtifactsList"]["Condition"] == {
         "StringLike": {"s3:prefix": ["results/agents/*"]}
     }
     assert set(statements) == {
         "UseThisCodeInterpreter",
         "ReadDiscoveryParameters",
-        "ReadArtifacts",
-        "ListArtifacts",
+        "ReadArtifactsObjects",
+        "ReadArtifactsList",
     }
     # agent_role_arns attaches the policy to each configured role, by name.
     assert policy["Properties"]["Roles"] == ["analytics-agent"]
@@ -565,7 +565,10 @@ def test_agent_access_policy_may_decrypt_a_customer_managed_key(
     (decrypt,) = [
         s
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        if s["Sid"] == "DecryptArtifacts"
+        if s["Sid"] == "ReadArtifactsKey"
     ]
     assert decrypt["Action"] == "kms:Decrypt"
     assert decrypt["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+    }
