@@ -329,16 +329,16 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         reader.problem("ssm_prefix", ssm_prefix, "a path that does not start with /aws or /ssm")
     artifact_kms = reader.value("artifact_kms", False, _strict_bool, "true or false")
     force_destroy = reader.value("force_destroy", False, _strict_bool, "true or false")
-    no_roles: tuple[str, ...] = ()  # also the empty default of other ARN lists
+    no_arns: tuple[str, ...] = ()
     agent_role_arns = reader.value(
         "agent_role_arns",
-        no_roles,
+        no_arns,
         _id_list(ROLE_ARN, MAX_AGENT_ROLES),
         f"1-{MAX_AGENT_ROLES} distinct IAM role ARNs like arn:aws:iam::123456789012:role/agent",
     )
     certificate_secret_arns = reader.value(
         "certificate_secret_arns",
-        no_roles,
+        no_arns,
         _id_list(SECRET_ARN, MAX_CERTIFICATES),
         f"1-{MAX_CERTIFICATES} distinct Secrets Manager secret ARNs holding CA certificates",
     )

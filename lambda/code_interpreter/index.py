@@ -16,6 +16,7 @@ adopts it instead of leaking it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -200,7 +201,7 @@ class InterpreterRef:
 def on_event(event: Mapping[str, Any], context: object) -> OnEventResult:
     request = parse_request(event)
     log_step("on_event.start", request)
-    try:
+    with failures_reported("on_event", request):
         client = control_plane()
         if request.request_type == "Create":
             result = on_create(client, request, context)
@@ -208,14 +209,6 @@ def on_event(event: Mapping[str, Any], context: object) -> OnEventResult:
             result = on_update(client, request, context)
         else:
             result = on_delete(client, request)
-    except (ClientError, BotoCoreError) as error:
-        log_step("on_event.failed", request, error=describe_aws_error(error))
-        raise CustomResourceError(
-            f"{request.request_type} of {request.logical_id} failed: {describe_aws_error(error)}"
-        ) from error
-    except CustomResourceError as error:
-        log_step("on_event.failed", request, error=str(error))
-        raise
     log_step("on_event.done", request, interpreter_id=result["PhysicalResourceId"])
     return result
 
@@ -224,23 +217,28 @@ def is_complete(event: Mapping[str, Any], context: object) -> IsCompleteResult:
     # The framework merged on_event's result into this event, so PhysicalResourceId is the
     # interpreter on_event created or kept.
     request = parse_request(event)
-    try:
+    with failures_reported("is_complete", request):
         client = control_plane()
         if request.request_type == "Create":
-            result = is_create_complete(client, request)
-        elif request.request_type == "Update":
-            result = is_update_complete(client, request)
-        else:
-            result = is_delete_complete(client, request)
+            return is_create_complete(client, request)
+        if request.request_type == "Update":
+            return is_update_complete(client, request)
+        return is_delete_complete(client, request)
+
+
+@contextlib.contextmanager
+def failures_reported(stage: str, request: Request) -> Iterator[None]:
+    """Log a failure once, and turn an AWS error into a short message naming the request."""
+    try:
+        yield
     except (ClientError, BotoCoreError) as error:
-        log_step("is_complete.failed", request, error=describe_aws_error(error))
+        log_step(f"{stage}.failed", request, error=describe_aws_error(error))
         raise CustomResourceError(
             f"{request.request_type} of {request.logical_id} failed: {describe_aws_error(error)}"
         ) from error
     except CustomResourceError as error:
-        log_step("is_complete.failed", request, error=str(error))
+        log_step(f"{stage}.failed", request, error=str(error))
         raise
-    return result
 
 
 @functools.cache
