@@ -18,7 +18,7 @@ APPROVAL ?= broadening
 # `make destroy ENV=prod` also needs CONFIRM=prod.
 CONFIRM ?=
 
-# The pinned Node 22 and CDK CLI from node_modules come first, so jsii never runs on an
+# The pinned Node 24 and CDK CLI from node_modules come first, so jsii never runs on an
 # end-of-life Node; the venv's Python runs app.py.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # Offline and quiet: no telemetry, no version or notice look-ups, and never the EC2 metadata
@@ -34,6 +34,9 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_DEPS := $(CHECKOV_VENV)/.deps
 NODE_DEPS := node_modules/.deps
 CDK := cdk
+# Whatever heads for AWS passes AWS's rule packs (cdk-nag) first: an unacknowledged finding
+# fails the synth inside diff and deploy. `make test` checks them too; plain synth skips them.
+NAG := -c agentcore:nag=true
 
 .PHONY: help setup synth test lint bench diff deploy destroy bootstrap smoke mcp constraints clean check-env \
 	check-destroy deploy-access
@@ -90,11 +93,11 @@ bootstrap: check-env $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) bootstrap -c env=$(ENV)
 
 diff: check-env $(PY_DEPS) $(NODE_DEPS)
-	$(CDK) diff -c env=$(ENV) CodeInterpreter-$(ENV)
+	$(CDK) diff $(NAG) -c env=$(ENV) CodeInterpreter-$(ENV)
 
 deploy: check-env $(PY_DEPS) $(NODE_DEPS)
 	mkdir -p outputs
-	$(CDK) deploy -c env=$(ENV) CodeInterpreter-$(ENV) \
+	$(CDK) deploy $(NAG) -c env=$(ENV) CodeInterpreter-$(ENV) \
 		--require-approval $(APPROVAL) --outputs-file outputs/$(ENV).json
 
 # Checked first, before anything is installed: prod needs CONFIRM=prod as well as ENV=prod.
@@ -106,7 +109,7 @@ destroy: check-destroy $(PY_DEPS) $(NODE_DEPS)
 
 # Once per account, before the first deployment from CI.
 deploy-access: $(PY_DEPS) $(NODE_DEPS)
-	$(CDK) deploy CodeInterpreter-DeployAccess --require-approval $(APPROVAL)
+	$(CDK) deploy $(NAG) CodeInterpreter-DeployAccess --require-approval $(APPROVAL)
 
 smoke: check-env $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.smoke --env $(ENV) --outputs-file outputs/$(ENV).json

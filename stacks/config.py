@@ -466,6 +466,17 @@ def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:
     return tuple(tags)
 
 
+def parse_flag(key: str, value: object) -> bool:
+    """An on/off context value: `true` in cdk.json, or the string "true" from `cdk -c key=true`."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ConfigError([f"context '{key}': got {show_value(value)}; allowed: true or false"])
+
+
 def show_value(value: object) -> str:
     """Render a bad value for an error message, cut short so a huge value stays readable."""
     if isinstance(value, str) and len(value) > 60:

@@ -62,11 +62,14 @@ class AgentAccess(Construct):
             description="Lets an agent use the AgentCore code interpreter of this stack",
             statements=statements,
         )
+        objects = nag_reference(self, artifact_bucket.objects_arn())
         acknowledge(
             resource_of(self.policy),
-            f"AwsSolutions-IAM5[Resource::{nag_reference(self, artifact_bucket.objects_arn())}]",
-            "Agents read back the artifacts their sandbox wrote under the artifact prefix; the"
-            " file names are chosen by sandbox code at run time.",
+            {
+                f"AwsSolutions-IAM5[Resource::{objects}]": "Agents read back the artifacts their"
+                " sandbox wrote under the artifact prefix; the file names are chosen by sandbox"
+                " code at run time."
+            },
         )
         for index, arn in enumerate(role_arns):
             self.grant(iam.Role.from_role_arn(self, f"AgentRole{index}", arn))

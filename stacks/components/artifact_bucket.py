@@ -100,34 +100,37 @@ class ArtifactBucket(Construct):
             auto_delete_objects=empty_on_delete,
         )
 
-        for bucket in (self.bucket, self.access_logs):
-            acknowledge(
-                resource_of(bucket),
-                "NIST.800.53.R5-S3BucketReplicationEnabled",
-                "Artifacts and their access logs are short-lived working data that expire by"
-                " lifecycle rule; a cross-region copy would outlive the retention period.",
+        no_replication = (
+            "Artifacts and their access logs are short-lived working data that expire by"
+            " lifecycle rule; a cross-region copy would outlive the retention period."
+        )
+        bucket_findings = {"NIST.800.53.R5-S3BucketReplicationEnabled": no_replication}
+        if self.key is None:
+            bucket_findings["NIST.800.53.R5-S3DefaultEncryptionKMS"] = (
+                "Encrypted with S3-managed keys (SSE-S3) by default; set artifact_kms: true for"
+                " a customer-managed, rotated KMS key."
             )
+        acknowledge(resource_of(self.bucket), bucket_findings)
+        access_logs = resource_of(self.access_logs)
         acknowledge(
-            resource_of(self.access_logs),
-            "NIST.800.53.R5-S3DefaultEncryptionKMS",
-            "S3 server access logging delivers only to buckets encrypted with S3-managed keys"
-            " (SSE-S3); the logs hold request metadata, not artifact contents.",
+            access_logs,
+            {
+                "NIST.800.53.R5-S3BucketReplicationEnabled": no_replication,
+                "NIST.800.53.R5-S3DefaultEncryptionKMS": (
+                    "S3 server access logging delivers only to buckets encrypted with S3-managed"
+                    " keys (SSE-S3); the logs hold request metadata, not artifact contents."
+                ),
+            },
+        )
+        skip_checkov(
+            access_logs,
+            {
+                "CKV_AWS_18": "This is the access-log bucket of the artifact bucket; logging it"
+                " would need yet another bucket, or loop into itself."
+            },
         )
         if empty_on_delete:
             self._skip_checks_of_cdk_bucket_emptier()
-        skip_checkov(
-            resource_of(self.access_logs),
-            "CKV_AWS_18",
-            "This is the access-log bucket of the artifact bucket; logging it would need yet"
-            " another bucket, or loop into itself.",
-        )
-        if self.key is None:
-            acknowledge(
-                resource_of(self.bucket),
-                "NIST.800.53.R5-S3DefaultEncryptionKMS",
-                "Encrypted with S3-managed keys (SSE-S3) by default; set artifact_kms: true for"
-                " a customer-managed, rotated KMS key.",
-            )
 
     def _skip_checks_of_cdk_bucket_emptier(self) -> None:
         """aws-cdk-lib's singleton function behind auto_delete_objects offers no settings."""
@@ -143,8 +146,7 @@ class ArtifactBucket(Construct):
             "CKV_AWS_117": "Calls only the S3 API to empty this stack's buckets; a VPC would add"
             " endpoints and nothing to protect.",
         }
-        for check_id, comment in reasons.items():
-            skip_checkov(handler, check_id, comment)
+        skip_checkov(handler, reasons)
 
     @property
     def bucket_name(self) -> str:

@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from stacks.compliance import acknowledge, nag_reference, resource_of, skip_checkov
 from stacks.components.execution_role import ExecutionRole
@@ -48,6 +48,28 @@ _SYNCHRONOUS = (
     " failure on the stack event; a dead-letter queue would only collect presigned URLs."
 )
 
+# Findings every handler function keeps, ours and the Provider framework's alike.
+_FUNCTION_FINDINGS = {
+    "Serverless-LambdaDLQ": _SYNCHRONOUS,
+    "NIST.800.53.R5-LambdaDLQ": _SYNCHRONOUS,
+    "Serverless-LambdaTracing": (
+        "Each step is one structured log line with request and interpreter ids; X-Ray would need"
+        " xray:Put* on '*' in every role for a two-call workflow."
+    ),
+    "NIST.800.53.R5-LambdaConcurrency": (
+        "Runs once per stack operation; reserved concurrency would take capacity from the"
+        " account's unreserved pool (at least 10 must stay unreserved)."
+    ),
+    "NIST.800.53.R5-LambdaInsideVPC": (
+        "Calls only AWS control-plane APIs over TLS; a VPC would add NAT or endpoints and nothing"
+        " to protect."
+    ),
+}
+_FUNCTION_CHECKOV_SKIPS = {
+    check_id: _FUNCTION_FINDINGS[finding] for check_id, finding in _CHECKOV_TWINS.items()
+}
+
+
 # Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py).
 ON_EVENT_ACTIONS = [
     "bedrock-agentcore:CreateCodeInterpreter",
@@ -61,6 +83,22 @@ IS_COMPLETE_ACTIONS = [
     "bedrock-agentcore:GetCodeInterpreter",
     "bedrock-agentcore:DeleteCodeInterpreter",
 ]
+
+
+def _framework_grant_findings(functions: Sequence[str]) -> dict[str, str]:
+    """What the Provider framework grants itself to invoke the functions it wraps."""
+    findings = {
+        f"AwsSolutions-IAM5[Resource::{function}:*]": (
+            "Invoke permission on the function's versions and aliases, granted by aws-cdk-lib's"
+            " Provider framework to call the handler it wraps."
+        )
+        for function in functions
+    }
+    findings["NIST.800.53.R5-IAMNoInlinePolicy"] = (
+        "aws-cdk-lib's Provider framework grants itself invoke rights through the role's default"
+        " policy; it is created, versioned and deleted with this stack."
+    )
+    return findings
 
 
 class CodeInterpreter(Construct):
@@ -255,115 +293,99 @@ class CodeInterpreter(Construct):
 
     def _acknowledge_findings(self, custom_interpreters: str) -> None:
         """Findings that remain after hardening, each on its one resource, with the reason."""
-        on_event_policy = self._handler_policies[0]
-        for policy in self._handler_policies:
-            acknowledge(
-                resource_of(policy),
-                f"AwsSolutions-IAM5[Resource::{nag_reference(self, custom_interpreters)}]",
-                "Custom interpreter ids get a random suffix from the service at creation, so"
-                " the narrowest ARN IAM allows is code-interpreter-custom/* of this account and"
-                " region; the built-in interpreter is outside it.",
-            )
+        custom_interpreters_finding = (
+            f"AwsSolutions-IAM5[Resource::{nag_reference(self, custom_interpreters)}]"
+        )
+        any_custom_interpreter = (
+            "Custom interpreter ids get a random suffix from the service at creation, so the"
+            " narrowest ARN IAM allows is code-interpreter-custom/* of this account and region;"
+            " the built-in interpreter is outside it."
+        )
+        on_event_policy, is_complete_policy = self._handler_policies
         acknowledge(
             resource_of(on_event_policy),
-            "AwsSolutions-IAM5[Resource::*]",
-            "ListCodeInterpreters is not an action on one interpreter and takes no resource"
-            " ARN; it reveals names and ids only, used to find the interpreter a rollback"
-            " returns to.",
+            {
+                custom_interpreters_finding: any_custom_interpreter,
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "ListCodeInterpreters is not an action on one interpreter and takes no"
+                    " resource ARN; it reveals names and ids only, used to find the interpreter"
+                    " a rollback returns to."
+                ),
+            },
+        )
+        acknowledge(
+            resource_of(is_complete_policy), {custom_interpreters_finding: any_custom_interpreter}
         )
         for log_group in self._log_groups:
+            target = resource_of(log_group)
             acknowledge(
-                resource_of(log_group),
-                "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-                _LOGS_HOLD_NO_SECRETS,
+                target, {"NIST.800.53.R5-CloudWatchLogGroupEncrypted": _LOGS_HOLD_NO_SECRETS}
             )
-            skip_checkov(resource_of(log_group), "CKV_AWS_158", _LOGS_HOLD_NO_SECRETS)
+            skip_checkov(target, {"CKV_AWS_158": _LOGS_HOLD_NO_SECRETS})
 
+        for handler in self.functions:
+            target = resource_of(handler)
+            acknowledge(target, _FUNCTION_FINDINGS)
+            skip_checkov(target, _FUNCTION_CHECKOV_SKIPS)
         # The Provider's own functions, by the construct ids aws-cdk-lib gives them.
         framework = {
             name: cast(lambda_.IFunction, self.provider.node.find_child(name))
             for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
         }
-        for function in (*self.functions, *framework.values()):
-            self._acknowledge_function_findings(function)
         for function in framework.values():
-            skip_checkov(
-                resource_of(function),
-                "CKV_AWS_173",
-                "The framework's environment holds only function and state machine ARNs.",
-            )
+            target = resource_of(function)
             acknowledge(
-                resource_of(function),
-                "Serverless-LambdaDefaultMemorySize",
-                "aws-cdk-lib's Provider framework function: it only relays events, 128 MB is"
-                " its tested size and the Provider offers no setting for it.",
+                target,
+                {
+                    **_FUNCTION_FINDINGS,
+                    "Serverless-LambdaDefaultMemorySize": (
+                        "aws-cdk-lib's Provider framework function: it only relays events, 128 MB"
+                        " is its tested size and the Provider offers no setting for it."
+                    ),
+                },
+            )
+            skip_checkov(
+                target,
+                {
+                    **_FUNCTION_CHECKOV_SKIPS,
+                    "CKV_AWS_173": (
+                        "The framework's environment holds only function and state machine ARNs."
+                    ),
+                },
             )
 
         handlers = [nag_reference(self, f.function_arn) for f in self.functions]
         for role_id in ("FrameworkOnEventRole", "FrameworkWaiterRole"):
-            self._acknowledge_framework_grants(
-                self.node.find_child(role_id).node.find_child("DefaultPolicy"), handlers
-            )
+            default_policy = self.node.find_child(role_id).node.find_child("DefaultPolicy")
+            acknowledge(resource_of(default_policy), _framework_grant_findings(handlers))
         waiter = self.provider.node.find_child("waiter-state-machine")
         waiter_functions = [
             nag_reference(self, framework[name].function_arn)
             for name in ("framework-isComplete", "framework-onTimeout")
         ]
-        waiter_policy = waiter.node.find_child("Role").node.find_child("DefaultPolicy")
-        self._acknowledge_framework_grants(waiter_policy, waiter_functions)
+        waiter_policy = resource_of(waiter.node.find_child("Role").node.find_child("DefaultPolicy"))
         log_delivery = (
             "CloudWatch Logs delivery actions for Step Functions logging (CreateLogDelivery and"
             " friends) support no resource-level permissions."
         )
-        acknowledge(resource_of(waiter_policy), "AwsSolutions-IAM5[Resource::*]", log_delivery)
-        skip_checkov(resource_of(waiter_policy), "CKV_AWS_111", log_delivery)
-        for finding in ("AwsSolutions-SF2", "Serverless-StepFunctionStateMachineXray"):
-            acknowledge(
-                resource_of(waiter),
-                finding,
-                "The waiter only polls is_complete every 10 s; its ALL-level execution log shows"
-                " every step, and X-Ray tracing is not configurable on the Provider framework.",
-            )
-
-    @staticmethod
-    def _acknowledge_function_findings(function: IConstruct) -> None:
-        target = resource_of(function)
-        reasons = {
-            "Serverless-LambdaDLQ": _SYNCHRONOUS,
-            "NIST.800.53.R5-LambdaDLQ": _SYNCHRONOUS,
-            "Serverless-LambdaTracing": (
-                "Each step is one structured log line with request and interpreter ids; X-Ray"
-                " would need xray:Put* on '*' in every role for a two-call workflow."
-            ),
-            "NIST.800.53.R5-LambdaConcurrency": (
-                "Runs once per stack operation; reserved concurrency would take capacity from"
-                " the account's unreserved pool (at least 10 must stay unreserved)."
-            ),
-            "NIST.800.53.R5-LambdaInsideVPC": (
-                "Calls only AWS control-plane APIs over TLS; a VPC would add NAT or endpoints"
-                " and nothing to protect."
-            ),
-        }
-        for finding, reason in reasons.items():
-            acknowledge(target, finding, reason)
-        for check_id, finding in _CHECKOV_TWINS.items():
-            skip_checkov(target, check_id, reasons[finding])
-
-    @staticmethod
-    def _acknowledge_framework_grants(policy: IConstruct, functions: Sequence[str]) -> None:
-        target = resource_of(policy)
-        for function in functions:
-            acknowledge(
-                target,
-                f"AwsSolutions-IAM5[Resource::{function}:*]",
-                "Invoke permission on the function's versions and aliases, granted by"
-                " aws-cdk-lib's Provider framework to call the handler it wraps.",
-            )
         acknowledge(
-            target,
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "aws-cdk-lib's Provider framework grants itself invoke rights through the role's"
-            " default policy; it is created, versioned and deleted with this stack.",
+            waiter_policy,
+            {
+                **_framework_grant_findings(waiter_functions),
+                "AwsSolutions-IAM5[Resource::*]": log_delivery,
+            },
+        )
+        skip_checkov(waiter_policy, {"CKV_AWS_111": log_delivery})
+        not_configurable = (
+            "The waiter only polls is_complete every 10 s; its ALL-level execution log shows every"
+            " step, and X-Ray tracing is not configurable on the Provider framework."
+        )
+        acknowledge(
+            resource_of(waiter),
+            {
+                "AwsSolutions-SF2": not_configurable,
+                "Serverless-StepFunctionStateMachineXray": not_configurable,
+            },
         )
 
     @staticmethod

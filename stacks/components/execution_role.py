@@ -62,9 +62,11 @@ class ExecutionRole(Construct):
         objects = nag_reference(self, artifact_bucket.objects_arn())
         acknowledge(
             resource_of(self.policy),
-            f"AwsSolutions-IAM5[Resource::{objects}]",
-            "Objects under the artifact prefix only: sandbox code names its result files at run"
-            " time, so the object key cannot be known in advance.",
+            {
+                f"AwsSolutions-IAM5[Resource::{objects}]": "Objects under the artifact prefix"
+                " only: sandbox code names its result files at run time, so the object key"
+                " cannot be known in advance."
+            },
         )
 
     @property

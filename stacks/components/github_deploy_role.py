@@ -61,18 +61,17 @@ class GitHubDeployRole(Construct):
                 "AssumeCdkBootstrapRoles": iam.PolicyDocument(statements=[assume_bootstrap_roles])
             },
         )
-        role = resource_of(self.role)
+        bootstrap_roles = nag_reference(self, self.bootstrap_roles_arn)
         acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::{nag_reference(self, self.bootstrap_roles_arn)}]",
-            "This account's CDK bootstrap roles only: their names end in the account and region"
-            " they serve, and the stacks deploy to whichever region the job selects.",
-        )
-        acknowledge(
-            role,
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "The role's one permission is part of the role: it cannot be attached to another"
-            " principal, and no managed policy can widen what a CI token may do.",
+            resource_of(self.role),
+            {
+                f"AwsSolutions-IAM5[Resource::{bootstrap_roles}]": "This account's CDK bootstrap"
+                " roles only: their names end in the account and region they serve, and the"
+                " stacks deploy to whichever region the job selects.",
+                "NIST.800.53.R5-IAMNoInlinePolicy": "The role's one permission is part of the"
+                " role: it cannot be attached to another principal, and no managed policy can"
+                " widen what a CI token may do.",
+            },
         )
 
     @property

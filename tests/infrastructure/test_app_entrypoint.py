@@ -62,3 +62,10 @@ def test_an_unacknowledged_rule_pack_finding_fails_synth(tmp_path: Path) -> None
     output = result.stdout + result.stderr
     assert "AwsSolutions-IAM5" in output
     assert "NIST.800.53.R5-LambdaDLQ" in output
+
+
+def test_a_bad_rule_pack_switch_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result = run_app({**cdk_context(), "agentcore:nag": "yes"}, tmp_path)
+    assert result.returncode != 0
+    assert "context 'agentcore:nag': got 'yes'; allowed: true or false" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -24,9 +24,10 @@ from synthesis import ROOT, VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context
 
 from app import build_app
 from stacks.compliance import (
-    ACKNOWLEDGEMENT_METADATA,
+    NAG_CONTEXT,
     SHOW_ACKNOWLEDGED_CONTEXT,
-    add_rule_packs,
+    acknowledged_findings,
+    rule_packs,
 )
 
 PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5")
@@ -36,24 +37,15 @@ Finding = tuple[str, str]  # (construct path of the resource, finding id)
 
 def violations(app: cdk.App) -> set[Finding]:
     found: set[Finding] = set()
-    for pack in add_rule_packs(app):
+    for pack in rule_packs():
         for violation in pack.validate_scope(app).violations:
             for resource in violation.violating_resources:
                 found.add((resource.construct_path, violation.rule_name))
     return found
 
 
-def acknowledgements(app: cdk.App) -> dict[Finding, str]:
-    recorded: dict[Finding, str] = {}
-    for construct in app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == ACKNOWLEDGEMENT_METADATA:
-                recorded[(construct.node.path, entry.data["finding"])] = entry.data["reason"]
-    return recorded
-
-
 def build(environments: Mapping[str, Any], *, show_acknowledged: bool = False) -> cdk.App:
-    context = {**cdk_context(), "environments": environments}
+    context = {**cdk_context(), "environments": environments, NAG_CONTEXT: True}
     if show_acknowledged:
         context[SHOW_ACKNOWLEDGED_CONTEXT] = True
     app = cdk.App(context=context)
@@ -101,6 +93,23 @@ def shipped_and_variants(shipped_app: SynthesizedApp, variant_app: SynthesizedAp
     ]
 
 
+@pytest.mark.parametrize("switch", [None, "false", "true", True])
+def test_the_rule_packs_fail_synth_only_when_switched_on(
+    switch: str | bool | None, tmp_path: Path
+) -> None:
+    context = {**cdk_context(), "env": "dev"}
+    if switch is not None:
+        context[NAG_CONTEXT] = switch  # `cdk -c agentcore:nag=true` passes the string
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    (stack,) = build_app(app)
+    s3.CfnBucket(stack, "UnhardenedBucket")
+    if switch in (True, "true"):
+        with pytest.raises(Exception, match=r"AwsSolutions-S1"):
+            app.synth()
+    else:
+        app.synth()
+
+
 def test_no_unacknowledged_findings_in_any_pack(shipped_and_variants: list[cdk.App]) -> None:
     for app in shipped_and_variants:
         assert sorted(violations(app)) == []
@@ -109,7 +118,7 @@ def test_no_unacknowledged_findings_in_any_pack(shipped_and_variants: list[cdk.A
 def test_every_acknowledgement_hides_a_real_finding_and_nothing_else() -> None:
     for environments in (cdk_context()["environments"], VARIANT_ENVIRONMENTS):
         app = build(environments, show_acknowledged=True)
-        assert violations(app) == set(acknowledgements(app))
+        assert violations(app) == set(acknowledged_findings(app))
 
 
 def test_acknowledgements_are_per_resource_with_a_reason(
@@ -117,7 +126,7 @@ def test_acknowledgements_are_per_resource_with_a_reason(
 ) -> None:
     for app in shipped_and_variants:
         constructs = {construct.node.path: construct for construct in app.node.find_all()}
-        for (path, finding), reason in acknowledgements(app).items():
+        for (path, finding), reason in acknowledged_findings(app).items():
             assert isinstance(constructs[path], cdk.CfnResource), f"{path} is not one resource"
             assert finding.startswith(PACKS), finding
             assert len(reason) >= 60, f"{path} {finding}: the reason is too thin: {reason!r}"
@@ -128,7 +137,7 @@ def test_report_findings_fixed_and_acknowledged(shipped_and_variants: list[cdk.A
     # One environment, to compare with the one stack of defaults.
     acknowledged = {
         (path, finding)
-        for path, finding in acknowledgements(shipped_and_variants[0])
+        for path, finding in acknowledged_findings(shipped_and_variants[0])
         if path.startswith("CodeInterpreter-prod/")
     }
     baseline_rules = {finding.split("[")[0] for _, finding in baseline}

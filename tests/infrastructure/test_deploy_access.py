@@ -11,7 +11,7 @@ from cfnlint.api import ManualArgs, lint
 from synthesis import cdk_context
 from template_queries import only_resource, resources_of_type
 
-from stacks.compliance import ACKNOWLEDGEMENT_METADATA, add_rule_packs
+from stacks.compliance import acknowledged_findings, add_rule_packs
 from stacks.config import ConfigError, load_environments
 from stacks.deploy_access_stack import STACK_NAME, DeployAccessStack, build_deploy_access
 
@@ -236,12 +236,7 @@ def test_rule_pack_findings_acknowledged_are_the_wildcard_and_the_inline_policy(
     created: tuple[DeployAccessStack, dict[str, Any]],
 ) -> None:
     stack, _ = created
-    acknowledged = {
-        (construct.node.path, entry.data["finding"])
-        for construct in stack.node.find_all()
-        for entry in construct.node.metadata
-        if entry.type == ACKNOWLEDGEMENT_METADATA
-    }
+    acknowledged = set(acknowledged_findings(stack))
     role_path = f"{STACK_NAME}/DeployRole/Role/Resource"
     assert acknowledged == {
         (

@@ -68,3 +68,19 @@ def test_destroy_checks_before_it_installs_or_destroys() -> None:
     assert guard == 0
     assert destroy == len(planned) - 1
     assert planned[destroy] == "cdk destroy -c env=prod CodeInterpreter-prod"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command"),
+    [
+        (["diff", "ENV=dev"], "cdk diff -c agentcore:nag=true -c env=dev CodeInterpreter-dev"),
+        (
+            ["deploy", "ENV=staging"],
+            "cdk deploy -c agentcore:nag=true -c env=staging CodeInterpreter-staging",
+        ),
+        (["deploy-access"], "cdk deploy -c agentcore:nag=true CodeInterpreter-DeployAccess"),
+    ],
+)
+def test_whatever_heads_for_aws_runs_the_rule_packs(arguments: list[str], command: str) -> None:
+    planned = make("-n", *arguments).stdout.splitlines()
+    assert any(line.startswith(command) for line in planned), planned

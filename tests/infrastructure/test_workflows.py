@@ -158,7 +158,7 @@ def test_ci_tests_synthesizes_and_uploads_the_assembly() -> None:
     python = steps(job)[step_index(job, uses="actions/setup-python")]
     node = steps(job)[step_index(job, uses="actions/setup-node")]
     assert (python["with"]["python-version"], python["with"]["cache"]) == ("3.11", "pip")
-    assert (node["with"]["node-version"], node["with"]["cache"]) == ("22", "npm")
+    assert (node["with"]["node-version"], node["with"]["cache"]) == ("24", "npm")
     test = step_index(job, run="make test")
     synth = step_index(job, run="make synth")
     upload = step_index(job, uses="actions/upload-artifact")

@@ -15,6 +15,7 @@ from stacks.config import (
     RemovalChoice,
     VpcSettings,
     load_environments,
+    parse_flag,
 )
 
 VPC = {
@@ -277,3 +278,24 @@ def test_very_long_bad_values_are_shortened_in_messages() -> None:
     (problem,) = raised.value.problems
     assert len(problem) < 300
     assert "5000 characters" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, False), (True, True), (False, False), ("true", True), ("false", False)],
+)
+def test_on_off_context_values_as_cdk_json_or_the_cli_give_them(
+    value: object, expected: bool
+) -> None:
+    assert parse_flag("agentcore:nag", value) is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "True", "", 1, 0, ["true"]])
+def test_other_on_off_values_are_refused_naming_key_value_and_what_is_allowed(
+    value: object,
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_flag("agentcore:nag", value)
+    assert raised.value.problems == (
+        f"context 'agentcore:nag': got {value!r}; allowed: true or false",
+    )
