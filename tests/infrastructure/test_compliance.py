@@ -110,6 +110,16 @@ def test_the_rule_packs_fail_synth_only_when_switched_on(
         app.synth()
 
 
+def test_the_rule_packs_leave_the_templates_as_they_are(
+    shipped_app: SynthesizedApp, tmp_path: Path
+) -> None:
+    # The session's apps synthesize with the packs on, as make deploy does; make synth does not.
+    app = cdk.App(context={**cdk_context(), "env": "prod"}, outdir=str(tmp_path))
+    (stack,) = build_app(app)
+    plain = app.synth().get_stack_by_name(stack.stack_name).template
+    assert plain == shipped_app.templates["prod"]
+
+
 def test_no_unacknowledged_findings_in_any_pack(shipped_and_variants: list[cdk.App]) -> None:
     for app in shipped_and_variants:
         assert sorted(violations(app)) == []
