@@ -99,12 +99,12 @@ def resource_of(construct: IConstruct) -> IConstruct:
     return child
 
 
-def nag_reference(scope: IConstruct, value: str) -> str:
-    """Render a token (a Ref, GetAtt or Join of them) the way cdk-nag prints it in a finding.
+def wildcard_finding(scope: IConstruct, resource: str) -> str:
+    """The finding AwsSolutions-IAM5 reports for a wildcard `resource` (an ARN token or pattern).
 
-    Finding details name resources by logical id, e.g. `Resource::<BucketAB12CD34.Arn>/out/*`.
+    cdk-nag names resources in it by logical id, e.g. `Resource::<BucketAB12CD34.Arn>/out/*`.
     """
-    return _render(Stack.of(scope).resolve(value))
+    return f"AwsSolutions-IAM5[Resource::{_render(Stack.of(scope).resolve(resource))}]"
 
 
 def _render(resolved: Any) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge, nag_reference, resource_of
+from stacks.compliance import acknowledge, resource_of, wildcard_finding
 from stacks.components.artifact_bucket import ArtifactBucket
 from stacks.components.code_interpreter import CodeInterpreter
 from stacks.components.discovery_parameters import DiscoveryParameters
@@ -62,11 +62,12 @@ class AgentAccess(Construct):
             description="Lets an agent use the AgentCore code interpreter of this stack",
             statements=statements,
         )
-        objects = nag_reference(self, artifact_bucket.objects_arn())
         acknowledge(
             resource_of(self.policy),
             {
-                f"AwsSolutions-IAM5[Resource::{objects}]": "Agents read back the artifacts their"
+                wildcard_finding(
+                    self, artifact_bucket.objects_arn()
+                ): "Agents read back the artifacts their"
                 " sandbox wrote under the artifact prefix; the file names are chosen by sandbox"
                 " code at run time."
             },

@@ -12,9 +12,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from stacks.compliance import acknowledge, nag_reference, resource_of, skip_checkov
+from stacks.compliance import acknowledge, resource_of, skip_checkov, wildcard_finding
 from stacks.components.execution_role import ExecutionRole
 from stacks.config import NetworkMode, VpcSettings
 
@@ -85,10 +85,12 @@ IS_COMPLETE_ACTIONS = [
 ]
 
 
-def _framework_grant_findings(functions: Sequence[str]) -> dict[str, str]:
+def _framework_grant_findings(
+    scope: IConstruct, functions: Sequence[lambda_.IFunction]
+) -> dict[str, str]:
     """What the Provider framework grants itself to invoke the functions it wraps."""
     findings = {
-        f"AwsSolutions-IAM5[Resource::{function}:*]": (
+        wildcard_finding(scope, f"{function.function_arn}:*"): (
             "Invoke permission on the function's versions and aliases, granted by aws-cdk-lib's"
             " Provider framework to call the handler it wraps."
         )
@@ -293,9 +295,7 @@ class CodeInterpreter(Construct):
 
     def _acknowledge_findings(self, custom_interpreters: str) -> None:
         """Findings that remain after hardening, each on its one resource, with the reason."""
-        custom_interpreters_finding = (
-            f"AwsSolutions-IAM5[Resource::{nag_reference(self, custom_interpreters)}]"
-        )
+        custom_interpreters_finding = wildcard_finding(self, custom_interpreters)
         any_custom_interpreter = (
             "Custom interpreter ids get a random suffix from the service at creation, so the"
             " narrowest ARN IAM allows is code-interpreter-custom/* of this account and region;"
@@ -306,7 +306,7 @@ class CodeInterpreter(Construct):
             resource_of(on_event_policy),
             {
                 custom_interpreters_finding: any_custom_interpreter,
-                "AwsSolutions-IAM5[Resource::*]": (
+                wildcard_finding(self, "*"): (
                     "ListCodeInterpreters is not an action on one interpreter and takes no"
                     " resource ARN; it reveals names and ids only, used to find the interpreter"
                     " a rollback returns to."
@@ -354,15 +354,13 @@ class CodeInterpreter(Construct):
                 },
             )
 
-        handlers = [nag_reference(self, f.function_arn) for f in self.functions]
         for role_id in ("FrameworkOnEventRole", "FrameworkWaiterRole"):
             default_policy = self.node.find_child(role_id).node.find_child("DefaultPolicy")
-            acknowledge(resource_of(default_policy), _framework_grant_findings(handlers))
+            acknowledge(
+                resource_of(default_policy), _framework_grant_findings(self, self.functions)
+            )
         waiter = self.provider.node.find_child("waiter-state-machine")
-        waiter_functions = [
-            nag_reference(self, framework[name].function_arn)
-            for name in ("framework-isComplete", "framework-onTimeout")
-        ]
+        waiter_functions = [framework["framework-isComplete"], framework["framework-onTimeout"]]
         waiter_policy = resource_of(waiter.node.find_child("Role").node.find_child("DefaultPolicy"))
         log_delivery = (
             "CloudWatch Logs delivery actions for Step Functions logging (CreateLogDelivery and"
@@ -371,8 +369,8 @@ class CodeInterpreter(Construct):
         acknowledge(
             waiter_policy,
             {
-                **_framework_grant_findings(waiter_functions),
-                "AwsSolutions-IAM5[Resource::*]": log_delivery,
+                **_framework_grant_findings(self, waiter_functions),
+                wildcard_finding(self, "*"): log_delivery,
             },
         )
         skip_checkov(waiter_policy, {"CKV_AWS_111": log_delivery})

@@ -6,7 +6,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge, nag_reference, resource_of
+from stacks.compliance import acknowledge, resource_of, wildcard_finding
 from stacks.components.artifact_bucket import ArtifactBucket
 
 SERVICE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
@@ -59,11 +59,12 @@ class ExecutionRole(Construct):
             roles=[self.role],
             statements=statements,
         )
-        objects = nag_reference(self, artifact_bucket.objects_arn())
         acknowledge(
             resource_of(self.policy),
             {
-                f"AwsSolutions-IAM5[Resource::{objects}]": "Objects under the artifact prefix"
+                wildcard_finding(
+                    self, artifact_bucket.objects_arn()
+                ): "Objects under the artifact prefix"
                 " only: sandbox code names its result files at run time, so the object key"
                 " cannot be known in advance."
             },

@@ -8,7 +8,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge, nag_reference, resource_of
+from stacks.compliance import acknowledge, resource_of, wildcard_finding
 from stacks.deploy_access_config import GITHUB_OIDC_HOST, STS_AUDIENCE
 
 
@@ -61,11 +61,10 @@ class GitHubDeployRole(Construct):
                 "AssumeCdkBootstrapRoles": iam.PolicyDocument(statements=[assume_bootstrap_roles])
             },
         )
-        bootstrap_roles = nag_reference(self, self.bootstrap_roles_arn)
         acknowledge(
             resource_of(self.role),
             {
-                f"AwsSolutions-IAM5[Resource::{bootstrap_roles}]": "This account's CDK bootstrap"
+                wildcard_finding(self, self.bootstrap_roles_arn): "This account's CDK bootstrap"
                 " roles only: their names end in the account and region they serve, and the"
                 " stacks deploy to whichever region the job selects.",
                 "NIST.800.53.R5-IAMNoInlinePolicy": "The role's one permission is part of the"

@@ -104,7 +104,7 @@ def test_the_rule_packs_fail_synth_only_when_switched_on(
     (stack,) = build_app(app)
     s3.CfnBucket(stack, "UnhardenedBucket")
     if switch in (True, "true"):
-        with pytest.raises(Exception, match=r"AwsSolutions-S1"):
+        with pytest.raises(RuntimeError, match=r"AwsSolutions-S1"):
             app.synth()
     else:
         app.synth()
