@@ -60,6 +60,7 @@ class CodeInterpreterStack(Stack):
             vpc=config.vpc,
             tags=tags,
             certificate_secret_arns=config.certificate_secret_arns,
+            certificate_kms_key_arns=config.certificate_kms_key_arns,
         )
         self.discovery = DiscoveryParameters(
             self,

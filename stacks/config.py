@@ -15,30 +15,32 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
-# The API's own pattern for CreateCodeInterpreter's `name`.
-INTERPRETER_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}")
-SUBNET_ID = re.compile(r"subnet-[0-9a-zA-Z]{8,17}")
-SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-zA-Z]{8,17}")
-# S3 key characters that need no escaping anywhere (shell, IAM resource ARNs, URLs).
-ARTIFACT_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/")
-SSM_PREFIX = re.compile(r"(/[A-Za-z0-9_.-]+)+")
-ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
-MAX_AGENT_ROLES = 10
-# The API's pattern for a certificate's Secrets Manager location.
-SECRET_ARN = re.compile(
-    r"arn:aws(-[a-z-]+)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+"
-)
-MAX_CERTIFICATES = 200
-TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}")
-TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
+from agentcore_api import constraints
+from agentcore_api.model import StringRule
+from agentcore_api.resources import STACK_TAG_KEY
 
-MAX_DESCRIPTION_LENGTH = 4096
-MAX_SUBNETS = 16
-MAX_SECURITY_GROUPS = 16
-MAX_TAGS = 50
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}", re.ASCII)
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}", re.ASCII)
+# Stricter than the API (which takes 8-17 letters or digits): EC2 ids are `subnet-`/`sg-` and
+# 8 (older) or 17 lowercase hexadecimal digits, so a typo fails here instead of minutes into
+# a deployment.
+SUBNET_ID = re.compile(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", re.ASCII)
+SECURITY_GROUP_ID = re.compile(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", re.ASCII)
+# S3 key characters that need no escaping anywhere (shell, IAM resource ARNs, URLs).
+ARTIFACT_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/", re.ASCII)
+SSM_PREFIX = re.compile(r"(/[A-Za-z0-9_.-]+)+", re.ASCII)
+ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
+MAX_AGENT_ROLES = 10
+# A key's ARN, not an alias's: IAM evaluates kms:Decrypt against the key the secret uses.
+KMS_KEY_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,64}", re.ASCII
+)
+MAX_CERTIFICATE_KEYS = 10
+# Stricter than the API's tag pattern, whose \s also takes tabs and line breaks: spaces only.
+TAG_TEXT = re.compile(r"[A-Za-z0-9 _.:/=+@-]*", re.ASCII)
+# The stack's own tag (agentcore_api.resources.STACK_TAG_KEY) takes one of the API's 50.
+MAX_TAGS = (constraints.TAGS.max_items or 1) - 1
 MAX_RETENTION_DAYS = 3650
 MAX_SSM_PREFIX_LENGTH = 900
 DEFAULT_ARTIFACT_PREFIX = "output_artifacts/"
@@ -68,7 +70,6 @@ class ConfigError(ValueError):
 class VpcSettings:
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
-    require_service_s3_endpoint: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +91,7 @@ class EnvironmentConfig:
     force_destroy: bool = False
     agent_role_arns: tuple[str, ...] = ()
     certificate_secret_arns: tuple[str, ...] = ()
+    certificate_kms_key_arns: tuple[str, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -166,11 +168,19 @@ _KNOWN_KEYS = (
     "force_destroy",
     "agent_role_arns",
     "certificate_secret_arns",
+    "certificate_kms_key_arns",
 )
 # Environments whose data is kept unless `force_destroy` says otherwise, whatever their other
 # settings: losing production artifacts by a copy-pasted `destroy` is not recoverable.
 PROTECTED_ENVIRONMENT_NAMES = frozenset({"prod", "production"})
-_VPC_KEYS = ("subnet_ids", "security_group_ids", "require_service_s3_endpoint")
+_VPC_KEYS = ("subnet_ids", "security_group_ids")
+# Keys an earlier version accepted, and what to tell a user whose cdk.json still has them.
+_RETIRED_VPC_KEYS = {
+    "require_service_s3_endpoint": (
+        "nothing: requireServiceS3Endpoint applies to Agent Runtimes only (the API's"
+        " documentation) and code interpreters reject it; remove vpc.require_service_s3_endpoint"
+    ),
+}
 
 
 class _SettingsReader:
@@ -180,6 +190,7 @@ class _SettingsReader:
         self.environment = environment
         self.problems = problems
         self._first_problem = len(problems)
+        self._failed_fields: set[str] = set()
         if isinstance(settings, Mapping):
             self.settings: Mapping[str, Any] = settings
         else:
@@ -193,6 +204,44 @@ class _SettingsReader:
     def problem(self, field: str, value: object, allowed: str) -> None:
         where = f"environment '{self.environment}'" + (f": field '{field}'" if field else "")
         self.problems.append(f"{where}: got {show_value(value)}; allowed: {allowed}")
+        self._failed_fields.add(field)
+
+    def failed_on(self, field: str) -> bool:
+        return field in self._failed_fields
+
+    def id_list(
+        self,
+        field: str,
+        convert_item: Callable[[object], str | None],
+        limit: int,
+        item_allowed: str,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        label: str | None = None,
+    ) -> tuple[str, ...]:
+        """A list of 1-`limit` distinct strings; a bad entry is reported by its index."""
+        source = self.settings if settings is None else settings
+        name = label or field
+        if field not in source:
+            return ()
+        raw = source[field]
+        if not isinstance(raw, list) or not 1 <= len(raw) <= limit:
+            self.problem(name, raw, f"a list of 1-{limit} distinct entries, each {item_allowed}")
+            return ()
+        items: list[str] = []
+        for index, item in enumerate(raw):
+            converted = convert_item(item)
+            if converted is None:
+                self.problem(f"{name}[{index}]", item, item_allowed)
+            elif converted in items:
+                self.problem(
+                    f"{name}[{index}]",
+                    item,
+                    f"distinct entries; it repeats {name}[{items.index(converted)}], remove one",
+                )
+            else:
+                items.append(converted)
+        return tuple(items) if len(items) == len(raw) else ()
 
     def reject_unknown_keys(
         self, settings: Mapping[str, Any], known: Sequence[str], at: str
@@ -263,10 +312,13 @@ def _one_of(enum: type[_E]) -> Callable[[object], _E | None]:
     return convert
 
 
-def _description(raw: object) -> str | None:
-    if isinstance(raw, str) and 1 <= len(raw) <= MAX_DESCRIPTION_LENGTH:
-        return raw
-    return None
+def _accepted_by(rule: StringRule) -> Callable[[object], str | None]:
+    """A value the API itself accepts (its model's pattern, length and enum)."""
+
+    def convert(raw: object) -> str | None:
+        return raw if isinstance(raw, str) and rule.accepts(raw) else None
+
+    return convert
 
 
 def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
@@ -285,18 +337,20 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         _one_of(NetworkMode),
         "one of SANDBOX, PUBLIC, VPC (upper case)",
     )
-    vpc = _parse_vpc(reader, network_mode)
+    # A network mode that was not understood is one problem; the vpc block is judged only
+    # against a mode that was.
+    vpc = None if reader.failed_on("network_mode") else _parse_vpc(reader, network_mode)
     interpreter_name = reader.value(
         "interpreter_name",
         default_interpreter_name(env),
-        _matching(INTERPRETER_NAME),
+        _accepted_by(constraints.INTERPRETER_NAME),
         "1-48 characters: a letter, then letters, digits or underscores (no hyphens or spaces)",
     )
     description = reader.value(
         "description",
         None,
-        _description,
-        f"a string of 1-{MAX_DESCRIPTION_LENGTH} characters, or omit it",
+        _accepted_by(constraints.DESCRIPTION),
+        f"a string of {constraints.DESCRIPTION.length_text()} characters, or omit it",
     )
     artifact_prefix = reader.value(
         "artifact_prefix",
@@ -329,19 +383,33 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         reader.problem("ssm_prefix", ssm_prefix, "a path that does not start with /aws or /ssm")
     artifact_kms = reader.value("artifact_kms", False, _strict_bool, "true or false")
     force_destroy = reader.value("force_destroy", False, _strict_bool, "true or false")
-    no_arns: tuple[str, ...] = ()
-    agent_role_arns = reader.value(
+    agent_role_arns = reader.id_list(
         "agent_role_arns",
-        no_arns,
-        _id_list(ROLE_ARN, MAX_AGENT_ROLES),
-        f"1-{MAX_AGENT_ROLES} distinct IAM role ARNs like arn:aws:iam::123456789012:role/agent",
+        _matching(ROLE_ARN),
+        MAX_AGENT_ROLES,
+        "an IAM role ARN like arn:aws:iam::123456789012:role/agent",
     )
-    certificate_secret_arns = reader.value(
+    certificate_secret_arns = reader.id_list(
         "certificate_secret_arns",
-        no_arns,
-        _id_list(SECRET_ARN, MAX_CERTIFICATES),
-        f"1-{MAX_CERTIFICATES} distinct Secrets Manager secret ARNs holding CA certificates",
+        _accepted_by(constraints.CERTIFICATE_SECRET_ARN),
+        constraints.CERTIFICATES.max_items or 1,
+        "the ARN of a Secrets Manager secret holding a CA certificate, like"
+        " arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf",
     )
+    certificate_kms_key_arns = reader.id_list(
+        "certificate_kms_key_arns",
+        _matching(KMS_KEY_ARN),
+        MAX_CERTIFICATE_KEYS,
+        "the ARN of a KMS key (not an alias) that encrypts one of those secrets, like"
+        " arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    if certificate_kms_key_arns and not certificate_secret_arns:
+        reader.problem(
+            "certificate_kms_key_arns",
+            list(certificate_kms_key_arns),
+            "keys only together with certificate_secret_arns (they decrypt those secrets);"
+            " add the secrets or remove the keys",
+        )
     protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
     if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
         reader.problem(
@@ -371,20 +439,8 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         force_destroy=force_destroy,
         agent_role_arns=agent_role_arns,
         certificate_secret_arns=certificate_secret_arns,
+        certificate_kms_key_arns=certificate_kms_key_arns,
     )
-
-
-def _id_list(pattern: re.Pattern[str], limit: int) -> Callable[[object], tuple[str, ...] | None]:
-    def convert(raw: object) -> tuple[str, ...] | None:
-        if not isinstance(raw, list) or not 1 <= len(raw) <= limit:
-            return None
-        if not all(isinstance(item, str) and pattern.fullmatch(item) for item in raw):
-            return None
-        if len(set(raw)) != len(raw):
-            return None
-        return tuple(raw)
-
-    return convert
 
 
 def _parse_vpc(reader: _SettingsReader, network_mode: NetworkMode) -> VpcSettings | None:
@@ -392,7 +448,10 @@ def _parse_vpc(reader: _SettingsReader, network_mode: NetworkMode) -> VpcSetting
     if network_mode is not NetworkMode.VPC:
         if raw is not None:
             reader.problem(
-                "vpc", raw, "no 'vpc' settings unless network_mode is VPC (remove 'vpc')"
+                "vpc",
+                raw,
+                f"no 'vpc' settings unless network_mode is VPC (it is {network_mode.value}); set"
+                " network_mode to VPC, or remove 'vpc'",
             )
         return None
     if not isinstance(raw, Mapping):
@@ -402,40 +461,36 @@ def _parse_vpc(reader: _SettingsReader, network_mode: NetworkMode) -> VpcSetting
             "a map with subnet_ids and security_group_ids, required when network_mode is VPC",
         )
         return None
-    reader.reject_unknown_keys(raw, _VPC_KEYS, at="vpc.")
-    for required in ("subnet_ids", "security_group_ids"):
+    for key, advice in _RETIRED_VPC_KEYS.items():
+        if key in raw:
+            reader.problem(f"vpc.{key}", raw[key], advice)
+    reader.reject_unknown_keys(
+        {key: value for key, value in raw.items() if key not in _RETIRED_VPC_KEYS},
+        _VPC_KEYS,
+        at="vpc.",
+    )
+    for required in _VPC_KEYS:
         if required not in raw:
             reader.problem(f"vpc.{required}", None, "a list of ids, required in VPC mode")
-    no_ids: tuple[str, ...] = ()
-    subnet_ids = reader.value(
+    subnet_ids = reader.id_list(
         "subnet_ids",
-        no_ids,
-        _id_list(SUBNET_ID, MAX_SUBNETS),
-        f"1-{MAX_SUBNETS} distinct subnet ids like subnet-0123456789abcdef0",
+        _matching(SUBNET_ID),
+        constraints.SUBNETS.max_items or 1,
+        "a subnet id: 'subnet-' and 8 or 17 lowercase hexadecimal digits, like"
+        " subnet-0123456789abcdef0",
         settings=raw,
         label="vpc.subnet_ids",
     )
-    security_group_ids = reader.value(
+    security_group_ids = reader.id_list(
         "security_group_ids",
-        no_ids,
-        _id_list(SECURITY_GROUP_ID, MAX_SECURITY_GROUPS),
-        f"1-{MAX_SECURITY_GROUPS} distinct security group ids like sg-0123456789abcdef0",
+        _matching(SECURITY_GROUP_ID),
+        constraints.SECURITY_GROUPS.max_items or 1,
+        "a security group id: 'sg-' and 8 or 17 lowercase hexadecimal digits, like"
+        " sg-0123456789abcdef0",
         settings=raw,
         label="vpc.security_group_ids",
     )
-    require_endpoint = reader.value(
-        "require_service_s3_endpoint",
-        False,
-        _strict_bool,
-        "true or false",
-        settings=raw,
-        label="vpc.require_service_s3_endpoint",
-    )
-    return VpcSettings(
-        subnet_ids=subnet_ids,
-        security_group_ids=security_group_ids,
-        require_service_s3_endpoint=require_endpoint,
-    )
+    return VpcSettings(subnet_ids=subnet_ids, security_group_ids=security_group_ids)
 
 
 def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:
@@ -444,26 +499,43 @@ def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:
         reader.problem("tags", raw, "a map of tag key to string value")
         return ()
     if len(raw) > MAX_TAGS:
-        reader.problem("tags", f"{len(raw)} tags", f"at most {MAX_TAGS} tags")
+        reader.problem(
+            "tags",
+            f"{len(raw)} tags",
+            f"at most {MAX_TAGS} tags (the stack adds its own {STACK_TAG_KEY} tag to the"
+            f" interpreter, which takes one of the API's {constraints.TAGS.max_items})",
+        )
         return ()
     tags: list[tuple[str, str]] = []
     for key, value in raw.items():
-        if not isinstance(key, str) or not TAG_KEY.fullmatch(key) or key.startswith("aws:"):
+        if not _is_tag_text(key, constraints.TAG_KEY) or key.startswith("aws:"):
             reader.problem(
                 "tags",
                 key,
-                "tag keys of 1-128 letters, digits, spaces and _ . : / = + - @, not starting"
-                " with 'aws:'",
+                f"tag keys of {constraints.TAG_KEY.length_text()} letters, digits, spaces and"
+                " _ . : / = + - @, not starting with 'aws:'",
             )
-        elif not isinstance(value, str) or not TAG_VALUE.fullmatch(value):
+        elif key == STACK_TAG_KEY:
+            reader.problem(
+                "tags",
+                key,
+                "any key but this one: the stack sets it to its own name on the interpreter,"
+                " and its handler's permissions depend on it; rename the tag",
+            )
+        elif not _is_tag_text(value, constraints.TAG_VALUE):
             reader.problem(
                 f"tags.{key}",
                 value,
-                "a string of 0-256 letters, digits, spaces and _ . : / = + - @",
+                f"a string of {constraints.TAG_VALUE.length_text()} letters, digits, spaces and"
+                " _ . : / = + - @",
             )
         else:
             tags.append((key, value))
     return tuple(tags)
+
+
+def _is_tag_text(value: object, rule: StringRule) -> bool:
+    return isinstance(value, str) and rule.accepts(value) and TAG_TEXT.fullmatch(value) is not None
 
 
 def parse_flag(key: str, value: object) -> bool:

@@ -35,6 +35,17 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from agentcore_api import constraints
+from agentcore_api.constraints import (
+    CONTROL_PLANE_API_VERSION,
+    CONTROL_PLANE_MODEL,
+    CONTROL_PLANE_SERVICE,
+    MODELS_DIR,
+    is_custom_interpreter_id,
+)
+from agentcore_api.model import SizeRule, StringRule
+from agentcore_api.resources import STACK_TAG_KEY, stack_name_of
+
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_agentcore_control import BedrockAgentCoreControlClient
     from mypy_boto3_bedrock_agentcore_control.type_defs import (
@@ -45,10 +56,6 @@ if TYPE_CHECKING:
         VpcConfigTypeDef,
     )
 
-SERVICE_NAME: Final = "bedrock-agentcore-control"
-API_VERSION: Final = "2023-06-05"
-MODELS_DIR: Final = Path(__file__).resolve().parent / "models"
-
 # Worst case for one call: 3 attempts x (3 s connect + 10 s read) + standard-mode backoff
 # (< 3 s) = 42 s, which stays inside the 1-minute is_complete timeout even when the network hangs.
 CLIENT_CONFIG: Final = Config(
@@ -58,27 +65,9 @@ CLIENT_CONFIG: Final = Config(
     user_agent_extra="cdk-custom-resource/AgentCoreCodeInterpreter",
 )
 
-# Constraints of CreateCodeInterpreter (bedrock-agentcore-control 2023-06-05). They are checked
-# here, before any call, so that a bad template fails with a message naming the property rather
-# than with a ValidationException half way through a deployment.
-MAX_NAME_LENGTH: Final = 48
-NAME_PATTERN: Final = r"[a-zA-Z][a-zA-Z0-9_]{0,47}"
-ROLE_ARN_PATTERN: Final = r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+"
-SUBNET_ID_PATTERN: Final = r"subnet-[0-9a-zA-Z]{8,17}"
-SECURITY_GROUP_ID_PATTERN: Final = r"sg-[0-9a-zA-Z]{8,17}"
-CERTIFICATE_ARN_PATTERN: Final = (
-    r"arn:aws(-[a-z-]+)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+"
-)
-TAG_PATTERN: Final = r"[a-zA-Z0-9\s._:/=+@-]*"
-CUSTOM_INTERPRETER_ID_PATTERN: Final = r"[a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}"
-NETWORK_MODES: Final = ("PUBLIC", "SANDBOX", "VPC")
-MAX_DESCRIPTION_LENGTH: Final = 4096
-MAX_ROLE_ARN_LENGTH: Final = 2048
-MAX_VPC_IDS: Final = 16
-MAX_CERTIFICATES: Final = 200
-MAX_TAGS: Final = 50
-MAX_TAG_KEY_LENGTH: Final = 128
-MAX_TAG_VALUE_LENGTH: Final = 256
+# Properties are checked against CreateCodeInterpreter's rules (agentcore_api.constraints, read
+# from the API model this client is built from) before any call, so that a bad template fails
+# with a message naming the property rather than with a ValidationException halfway through.
 NAME_SUFFIX_LENGTH: Final = 10
 
 # CloudFormation itself sets these keys; everything else must be ours.
@@ -91,11 +80,15 @@ KNOWN_PROPERTIES: Final = frozenset(
         "NetworkMode",
         "SubnetIds",
         "SecurityGroupIds",
-        "RequireServiceS3Endpoint",
         "Tags",
         "Certificates",
     }
 )
+# Properties an earlier version accepted, with why they are refused now.
+RETIRED_PROPERTIES: Final = {
+    "RequireServiceS3Endpoint": "vpcConfig.requireServiceS3Endpoint applies only to Agent"
+    " Runtimes (the API model's documentation); code interpreters reject it",
+}
 
 # A failure reason is echoed into CloudFormation's response, which must stay under 4096 bytes
 # together with the framework's log pointer and stack trace, ids and Data.
@@ -171,19 +164,23 @@ class InterpreterSpec:
     execution_role_arn: str | None = None
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
-    require_service_s3_endpoint: bool | None = None
     certificate_secret_arns: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
 
     def without_tags(self) -> InterpreterSpec:
         return dataclasses.replace(self, tags=())
 
-    def tag_map(self) -> dict[str, str]:
-        return dict(self.tags)
-
     def identity(self) -> str:
-        """Canonical text of the create-only properties (tags can change in place)."""
-        return json.dumps(dataclasses.asdict(self.without_tags()), sort_keys=True)
+        """Canonical text of the create-only properties (tags can change in place).
+
+        Absent optional properties are left out, so adding a new optional property to this
+        class does not change the names derived for existing interpreters.
+        """
+        fields = dataclasses.asdict(self.without_tags())
+        return json.dumps(
+            {key: value for key, value in fields.items() if value not in (None, (), [])},
+            sort_keys=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -258,7 +255,7 @@ def new_client(
     an AWS_DATA_PATH set on the function still applies after it. The version is pinned so that a
     newer API version bundled with the runtime cannot take precedence either.
     """
-    model_file = models_dir / SERVICE_NAME / API_VERSION / "service-2.json.gz"
+    model_file = models_dir / CONTROL_PLANE_MODEL.relative_to(MODELS_DIR)
     if not model_file.is_file():
         # Falling back silently to the runtime's model would fail later and more obscurely.
         raise CustomResourceError(f"API model missing from the function package: {model_file}")
@@ -267,7 +264,7 @@ def new_client(
     search_path = [str(models_dir), *([inherited] if inherited else [])]
     session.set_config_variable("data_path", os.pathsep.join(search_path))
     return boto3.session.Session(botocore_session=session).client(
-        SERVICE_NAME, api_version=API_VERSION, config=config
+        CONTROL_PLANE_SERVICE, api_version=CONTROL_PLANE_API_VERSION, config=config
     )
 
 
@@ -409,7 +406,7 @@ def provision(
     context: object,
 ) -> InterpreterRef:
     name = interpreter_name(spec, request)
-    params = create_request(spec, name, client_token(request))
+    params = create_request(spec, name, client_token(request), owned_tags(spec, request))
     try:
         created = create_allowing_role_propagation(client, request, params, context)
     except ClientError as error:
@@ -490,9 +487,20 @@ def adopt_existing(
             f"Code interpreter name {name} is held by {interpreter_id} in status {status}; "
             "delete it or change the resource properties"
         )
-    log_step("create.adopted", request, interpreter_id=interpreter_id, status=status)
     ref = InterpreterRef(interpreter_id, existing["codeInterpreterArn"])
-    reconcile_tags(client, ref.arn, spec.tag_map())
+    try:
+        reconcile_tags(client, ref.arn, owned_tags(spec, request))
+    except ClientError as error:
+        if error_code(error) != "AccessDeniedException":
+            raise
+        # Only interpreters carrying this stack's tag are this handler's to touch (its IAM
+        # policy says so); the name is held by one that does not.
+        raise CustomResourceError(
+            f"Code interpreter name {name} is held by {interpreter_id}, which does not carry "
+            f"this stack's tag {STACK_TAG_KEY}={stack_name_of(request.stack_id)}; delete it or "
+            "change the resource properties"
+        ) from error
+    log_step("create.adopted", request, interpreter_id=interpreter_id, status=status)
     return ref
 
 
@@ -527,7 +535,7 @@ def retag(
     current = client.get_code_interpreter(codeInterpreterId=interpreter_id)
     ref = InterpreterRef(interpreter_id, current["codeInterpreterArn"])
     log_step("update.retag", request, interpreter_id=interpreter_id, status=current["status"])
-    reconcile_tags(client, ref.arn, spec.tag_map())
+    reconcile_tags(client, ref.arn, owned_tags(spec, request))
     return ref
 
 
@@ -604,7 +612,10 @@ def parse_request(event: Mapping[str, Any]) -> Request:
 def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
     """Validate ResourceProperties as CloudFormation sends them (every scalar a string)."""
     problems: list[str] = []
-    unknown = sorted(set(raw) - KNOWN_PROPERTIES - FRAMEWORK_PROPERTIES)
+    for key, reason in RETIRED_PROPERTIES.items():
+        if key in raw:
+            problems.append(f"{key} is not accepted: {reason}; remove it")
+    unknown = sorted(set(raw) - KNOWN_PROPERTIES - FRAMEWORK_PROPERTIES - set(RETIRED_PROPERTIES))
     if unknown:
         allowed = ", ".join(sorted(KNOWN_PROPERTIES))
         problems.append(f"unknown properties {', '.join(unknown)}; allowed: {allowed}")
@@ -615,32 +626,22 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
             "Name is required: 1-48 letters, digits or underscores, starting with a letter"
         )
     else:
-        check_string(problems, "Name", base_name, NAME_PATTERN, max_length=MAX_NAME_LENGTH)
+        check_string(problems, "Name", base_name, constraints.INTERPRETER_NAME)
 
     description = optional_string(raw, "Description", problems)
-    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-        problems.append(
-            f"Description is {len(description)} characters long; at most {MAX_DESCRIPTION_LENGTH}"
-        )
+    if description is not None:
+        check_string(problems, "Description", description, constraints.DESCRIPTION)
 
     role_arn = optional_string(raw, "ExecutionRoleArn", problems)
     if role_arn is not None:
-        check_string(
-            problems,
-            "ExecutionRoleArn",
-            role_arn,
-            ROLE_ARN_PATTERN,
-            max_length=MAX_ROLE_ARN_LENGTH,
-            hint="an IAM role ARN",
-        )
+        check_string(problems, "ExecutionRoleArn", role_arn, constraints.EXECUTION_ROLE_ARN)
 
-    network = parse_network(raw, problems)
+    network_mode, subnet_ids, security_group_ids = parse_network(raw, problems)
     certificates = parse_certificates(raw, problems)
     tags = parse_tags(raw.get("Tags"), problems)
 
     if problems:
         raise InvalidPropertiesError("Invalid resource properties: " + "; ".join(problems))
-    network_mode, subnet_ids, security_group_ids, require_s3_endpoint = network
     return InterpreterSpec(
         base_name=cast(str, base_name),
         network_mode=cast(NetworkMode, network_mode),
@@ -649,7 +650,6 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
         # Order carries no meaning for the service; sorting keeps a reordered template a no-op.
         subnet_ids=tuple(sorted(subnet_ids)),
         security_group_ids=tuple(sorted(security_group_ids)),
-        require_service_s3_endpoint=require_s3_endpoint,
         certificate_secret_arns=tuple(sorted(certificates)),
         tags=tuple(sorted(tags.items())),
     )
@@ -657,40 +657,40 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
 
 def parse_network(
     raw: Mapping[str, Any], problems: list[str]
-) -> tuple[str | None, tuple[str, ...], tuple[str, ...], bool | None]:
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
     network_mode = optional_string(raw, "NetworkMode", problems)
-    if network_mode not in NETWORK_MODES:
+    if network_mode is None or not constraints.NETWORK_MODE.accepts(network_mode):
         problems.append(
-            f"NetworkMode={show(network_mode)} must be one of {', '.join(NETWORK_MODES)}"
+            f"NetworkMode={show(network_mode)} must be one of "
+            + ", ".join(constraints.NETWORK_MODE.enum)
         )
     subnet_ids = string_list(raw, "SubnetIds", problems)
     security_group_ids = string_list(raw, "SecurityGroupIds", problems)
-    require_s3_endpoint = optional_boolean(raw, "RequireServiceS3Endpoint", problems)
     if network_mode == "VPC":
-        check_vpc_ids(problems, "SubnetIds", subnet_ids, SUBNET_ID_PATTERN)
-        check_vpc_ids(problems, "SecurityGroupIds", security_group_ids, SECURITY_GROUP_ID_PATTERN)
-        return network_mode, subnet_ids, security_group_ids, require_s3_endpoint
+        check_list(problems, "SubnetIds", subnet_ids, constraints.SUBNETS, constraints.SUBNET_ID)
+        check_list(
+            problems,
+            "SecurityGroupIds",
+            security_group_ids,
+            constraints.SECURITY_GROUPS,
+            constraints.SECURITY_GROUP_ID,
+        )
+        return network_mode, subnet_ids, security_group_ids
     for key, values in (("SubnetIds", subnet_ids), ("SecurityGroupIds", security_group_ids)):
         if values:
             problems.append(f"{key} is only allowed with NetworkMode=VPC, not {show(network_mode)}")
-    # "false" outside VPC asks for nothing; "true" would be silently meaningless.
-    if require_s3_endpoint:
-        problems.append("RequireServiceS3Endpoint=true is only allowed with NetworkMode=VPC")
-    return network_mode, (), (), None
+    return network_mode, (), ()
 
 
 def parse_certificates(raw: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
     certificates = string_list(raw, "Certificates", problems)
-    check_unique(problems, "Certificates", certificates)
-    if len(certificates) > MAX_CERTIFICATES:
-        problems.append(f"Certificates has {len(certificates)} entries; at most {MAX_CERTIFICATES}")
-    for index, arn in enumerate(certificates):
-        check_string(
+    if certificates:
+        check_list(
             problems,
-            f"Certificates[{index}]",
-            arn,
-            CERTIFICATE_ARN_PATTERN,
-            hint="a Secrets Manager secret ARN",
+            "Certificates",
+            certificates,
+            constraints.CERTIFICATES,
+            constraints.CERTIFICATE_SECRET_ARN,
         )
     return certificates
 
@@ -719,60 +719,42 @@ def parse_tags(value: Any, problems: list[str]) -> dict[str, str]:
             problems.append(f"Tags[{index}]={show(item)} must be {{Key: string, Value: string}}")
             continue
         key, tag_value = item["Key"], item["Value"]
-        check_string(
-            problems, f"Tags[{index}].Key", key, TAG_PATTERN, max_length=MAX_TAG_KEY_LENGTH
-        )
-        check_string(
-            problems,
-            f"Tags[{index}].Value",
-            tag_value,
-            TAG_PATTERN,
-            min_length=0,
-            max_length=MAX_TAG_VALUE_LENGTH,
-        )
+        check_string(problems, f"Tags[{index}].Key", key, constraints.TAG_KEY)
+        check_string(problems, f"Tags[{index}].Value", tag_value, constraints.TAG_VALUE)
         if key.lower().startswith("aws:"):
             problems.append(f"Tags[{index}].Key={show(key)}: the aws: prefix is reserved")
+        if key == STACK_TAG_KEY:
+            problems.append(
+                f"Tags[{index}].Key={show(key)} is reserved: the handler sets it to the stack name"
+            )
         if key in tags:
             problems.append(f"Tags[{index}].Key={show(key)} appears more than once")
         tags[key] = tag_value
-    if len(tags) > MAX_TAGS:
-        problems.append(f"Tags has {len(tags)} keys; at most {MAX_TAGS}")
+    # One entry of the API's limit is the stack's own tag.
+    if not constraints.TAGS.allows(len(tags) + 1):
+        problems.append(
+            f"Tags has {len(tags)} keys; at most {(constraints.TAGS.max_items or 1) - 1}"
+            f" (the stack's own {STACK_TAG_KEY} tag takes one of the {constraints.TAGS.max_items})"
+        )
     return tags
 
 
-def check_vpc_ids(problems: list[str], key: str, values: tuple[str, ...], pattern: str) -> None:
-    if not 1 <= len(values) <= MAX_VPC_IDS:
-        problems.append(
-            f"{key} needs 1-{MAX_VPC_IDS} entries with NetworkMode=VPC, got {len(values)}"
-        )
-    check_unique(problems, key, values)
-    for index, value in enumerate(values):
-        check_string(problems, f"{key}[{index}]", value, pattern)
-
-
-def check_unique(problems: list[str], key: str, values: tuple[str, ...]) -> None:
+def check_list(
+    problems: list[str], key: str, values: tuple[str, ...], size: SizeRule, item: StringRule
+) -> None:
+    if not size.allows(len(values)):
+        problems.append(f"{key} needs {size.text()} entries, got {len(values)}")
     duplicates = sorted({value for value in values if values.count(value) > 1})
     if duplicates:
         problems.append(f"{key} lists {', '.join(map(show, duplicates))} more than once")
+    for index, value in enumerate(values):
+        check_string(problems, f"{key}[{index}]", value, item)
 
 
-def check_string(
-    problems: list[str],
-    key: str,
-    value: str,
-    pattern: str,
-    *,
-    min_length: int = 1,
-    max_length: int | None = None,
-    hint: str = "",
-) -> None:
-    if max_length is not None and not min_length <= len(value) <= max_length:
-        problems.append(
-            f"{key}={show(value)} has {len(value)} characters; allowed {min_length}-{max_length}"
-        )
-    elif re.fullmatch(pattern, value) is None:
-        expected = f"{hint} matching {pattern}" if hint else f"a value matching {pattern}"
-        problems.append(f"{key}={show(value)} is not allowed; expected {expected}")
+def check_string(problems: list[str], key: str, value: str, rule: StringRule) -> None:
+    problem = rule.problem(value)
+    if problem is not None:
+        problems.append(f"{key}={show(value)} is not allowed; expected {problem}")
 
 
 def optional_string(raw: Mapping[str, Any], key: str, problems: list[str]) -> str | None:
@@ -795,40 +777,37 @@ def string_list(raw: Mapping[str, Any], key: str, problems: list[str]) -> tuple[
     return tuple(value)
 
 
-def optional_boolean(raw: Mapping[str, Any], key: str, problems: list[str]) -> bool | None:
-    # CloudFormation turns template booleans into the strings "true" and "false".
-    value = raw.get(key)
-    if is_empty(value):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    problems.append(f'{key}={show(value)} must be "true" or "false"')
-    return None
-
-
 def is_empty(value: Any) -> bool:
     # CloudFormation and CDK may render an absent optional property as "" or [].
     return value is None or value in ("", [])
 
 
+def owned_tags(spec: InterpreterSpec, request: Request) -> dict[str, str]:
+    """The tags an interpreter of this resource carries: the template's, and the stack's mark.
+
+    The mark is what the handler's IAM policy requires on create and checks on every later
+    call; it comes from the event's StackId, so a template cannot claim another stack's mark.
+    """
+    return {**dict(spec.tags), STACK_TAG_KEY: stack_name_of(request.stack_id)}
+
+
 def create_request(
-    spec: InterpreterSpec, name: str, token: str
+    spec: InterpreterSpec, name: str, token: str, tags: Mapping[str, str]
 ) -> CreateCodeInterpreterRequestTypeDef:
     network: CodeInterpreterNetworkConfigurationTypeDef = {"networkMode": spec.network_mode}
     if spec.network_mode == "VPC":
+        # Only subnets and security groups: the model's requireServiceS3Endpoint applies to
+        # Agent Runtimes only and is refused for code interpreters.
         vpc: VpcConfigTypeDef = {
             "subnets": list(spec.subnet_ids),
             "securityGroups": list(spec.security_group_ids),
         }
-        if spec.require_service_s3_endpoint is not None:
-            vpc["requireServiceS3Endpoint"] = spec.require_service_s3_endpoint
         network["vpcConfig"] = vpc
     params: CreateCodeInterpreterRequestTypeDef = {
         "name": name,
         "networkConfiguration": network,
         "clientToken": token,
+        "tags": dict(tags),
     }
     # The service rejects empty strings and lists: leave absent members out altogether.
     if spec.description is not None:
@@ -840,8 +819,6 @@ def create_request(
             {"location": {"secretsManager": {"secretArn": arn}}}
             for arn in spec.certificate_secret_arns
         ]
-    if spec.tags:
-        params["tags"] = spec.tag_map()
     return params
 
 
@@ -853,7 +830,8 @@ def interpreter_name(spec: InterpreterSpec, request: Request) -> str:
     """
     digest = sha256(request.stack_id, request.logical_id, spec.identity())
     suffix = base64.b32encode(digest).decode("ascii").lower()[:NAME_SUFFIX_LENGTH]
-    return f"{spec.base_name[: MAX_NAME_LENGTH - NAME_SUFFIX_LENGTH - 1]}_{suffix}"
+    base_length = constraints.MAX_INTERPRETER_NAME_LENGTH - NAME_SUFFIX_LENGTH - 1
+    return f"{spec.base_name[:base_length]}_{suffix}"
 
 
 def client_token(request: Request) -> str:
@@ -864,10 +842,6 @@ def client_token(request: Request) -> str:
 
 def sha256(*parts: str) -> bytes:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-
-
-def is_custom_interpreter_id(value: str) -> bool:
-    return re.fullmatch(CUSTOM_INTERPRETER_ID_PATTERN, value) is not None
 
 
 def remaining_ms(context: object) -> int | None:

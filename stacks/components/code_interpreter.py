@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from aws_cdk import Annotations, CustomResource, Duration, Stack
+import jsii
+from aws_cdk import (
+    Annotations,
+    AssetHashType,
+    BundlingOptions,
+    CustomResource,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -14,11 +26,22 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from agentcore_api.resources import (
+    NETWORK_SERVICE_NAME,
+    SERVICE_PRINCIPAL,
+    STACK_TAG_KEY,
+    custom_interpreter_arn,
+    network_service_linked_role_arn,
+)
 from stacks.compliance import acknowledge, resource_of, skip_checkov, wildcard_finding
 from stacks.components.execution_role import ExecutionRole
 from stacks.config import NetworkMode, VpcSettings
 
-HANDLER_DIR = Path(__file__).resolve().parents[2] / "lambda" / "code_interpreter"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HANDLER_DIR = REPO_ROOT / "lambda" / "code_interpreter"
+# The handler imports the API facts it shares with the stacks and the agent package.
+SHARED_PACKAGE = REPO_ROOT / "agentcore_api"
+_NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
 RESOURCE_TYPE = "Custom::AgentCoreCodeInterpreter"
 # The Provider framework polls is_complete at this interval; creation usually takes well under a
 # minute, so a short interval shortens every deployment.
@@ -31,7 +54,6 @@ MAX_SERVICE_TIMEOUT = Duration.hours(1)
 ON_EVENT_TIMEOUT = Duration.minutes(2)
 IS_COMPLETE_TIMEOUT = Duration.minutes(2)
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
-AGENTCORE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
 PUBLIC_NETWORK_WARNING = "agentcore-code-interpreter:public-network"
 _LOGS_HOLD_NO_SECRETS = (
     "Logs hold request ids, interpreter ids and statuses, never credentials or the presigned"
@@ -70,19 +92,42 @@ _FUNCTION_CHECKOV_SKIPS = {
 }
 
 
-# Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py).
-ON_EVENT_ACTIONS = [
-    "bedrock-agentcore:CreateCodeInterpreter",
-    "bedrock-agentcore:GetCodeInterpreter",
-    "bedrock-agentcore:DeleteCodeInterpreter",
-    "bedrock-agentcore:TagResource",
-    "bedrock-agentcore:UntagResource",
-    "bedrock-agentcore:ListTagsForResource",
-]
-IS_COMPLETE_ACTIONS = [
+# Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py), and
+# only on interpreters that carry its stack's tag. tests/iam_simulation.py replays every call the
+# handler makes against these statements as AWS's Service Authorization Reference defines them.
+WATCH_ACTIONS = [
     "bedrock-agentcore:GetCodeInterpreter",
     "bedrock-agentcore:DeleteCodeInterpreter",
 ]
+READ_TAGS_ACTION = "bedrock-agentcore:ListTagsForResource"
+
+
+@jsii.implements(ILocalBundling)
+class _HandlerWithSharedPackage:
+    """Builds the handler's asset without Docker: its folder plus the shared agentcore_api."""
+
+    def try_bundle(self, output_dir: str, _options: Any) -> bool:
+        shutil.copytree(HANDLER_DIR, output_dir, ignore=_NOT_SHIPPED, dirs_exist_ok=True)
+        shutil.copytree(
+            SHARED_PACKAGE,
+            Path(output_dir) / SHARED_PACKAGE.name,
+            ignore=_NOT_SHIPPED,
+            dirs_exist_ok=True,
+        )
+        return True
+
+
+def handler_code() -> lambda_.Code:
+    """The handler's asset, hashed by its content, so any change to either part redeploys."""
+    return lambda_.Code.from_asset(
+        str(HANDLER_DIR),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            # Never pulled: local bundling always succeeds.
+            image=DockerImage.from_registry("public.ecr.aws/docker/library/busybox:stable"),
+            local=_HandlerWithSharedPackage(),
+        ),
+    )
 
 
 def _framework_grant_findings(
@@ -103,6 +148,18 @@ def _framework_grant_findings(
     return findings
 
 
+# A full secret ARN ends in "-" and the 6 characters Secrets Manager appends to the name.
+_FULL_SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+def secret_resource_pattern(secret_arn: str) -> str:
+    """The IAM resource for a secret: its full ARN, or for an ARN without Secrets Manager's
+    random suffix, that ARN followed by `-??????` (IAM compares against the full ARN)."""
+    if _FULL_SECRET_ARN_SUFFIX.search(secret_arn):
+        return secret_arn
+    return f"{secret_arn}-??????"
+
+
 class CodeInterpreter(Construct):
     """A custom AgentCore code interpreter, created, awaited and deleted with the stack."""
 
@@ -118,6 +175,7 @@ class CodeInterpreter(Construct):
         vpc: VpcSettings | None,
         tags: Mapping[str, str],
         certificate_secret_arns: Sequence[str] = (),
+        certificate_kms_key_arns: Sequence[str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
@@ -138,10 +196,13 @@ class CodeInterpreter(Construct):
                 "prompt-injected agent can send data out. Prefer SANDBOX or VPC.",
             )
         stack = Stack.of(self)
-        custom_interpreters = stack.format_arn(
-            service="bedrock-agentcore", resource="code-interpreter-custom", resource_name="*"
+        custom_interpreters = custom_interpreter_arn(
+            partition=stack.partition, region=stack.region, account=stack.account
         )
-        code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
+        code = handler_code()
+        # Every interpreter this stack's handler creates carries this tag; everything else the
+        # handlers do is limited to interpreters that carry it.
+        own_interpreters = {"StringEquals": {f"aws:ResourceTag/{STACK_TAG_KEY}": stack.stack_name}}
 
         on_event = self._handler_function(
             "OnEventHandler",
@@ -150,28 +211,52 @@ class CodeInterpreter(Construct):
             timeout=ON_EVENT_TIMEOUT,
             log_retention=log_retention,
             statements=[
+                self._create_statement(network_mode, vpc),
                 iam.PolicyStatement(
-                    sid="ManageCustomCodeInterpreters",
-                    actions=ON_EVENT_ACTIONS,
-                    # Ids are `<name>-<random suffix>`, known only once created, so the narrowest
-                    # resource the service allows is every custom interpreter of this account
-                    # and region. The built-in interpreter (`code-interpreter/...`) is outside.
+                    sid="ReadAndDeleteOwnInterpreters",
+                    actions=[*WATCH_ACTIONS, READ_TAGS_ACTION],
                     resources=[custom_interpreters],
+                    conditions=own_interpreters,
+                ),
+                iam.PolicyStatement(
+                    sid="TagOwnInterpreters",
+                    actions=["bedrock-agentcore:TagResource"],
+                    resources=[custom_interpreters],
+                    # Template tags may change in place; the stack's own tag may not be given
+                    # another stack's name.
+                    conditions={
+                        **own_interpreters,
+                        "StringEqualsIfExists": {
+                            f"aws:RequestTag/{STACK_TAG_KEY}": stack.stack_name
+                        },
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="UntagOwnInterpreters",
+                    actions=["bedrock-agentcore:UntagResource"],
+                    resources=[custom_interpreters],
+                    # Any template tag may go, the stack's own tag never.
+                    conditions={
+                        **own_interpreters,
+                        "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
+                    },
                 ),
                 iam.PolicyStatement(
                     sid="FindInterpreterByName",
                     actions=["bedrock-agentcore:ListCodeInterpreters"],
-                    # Listing is not an action on one interpreter, so it cannot be scoped to an
-                    # interpreter ARN. The handler lists only to find the interpreter a rollback
-                    # returns to (by its derived name); the call reveals names and ids, no data.
+                    # Listing is not an action on one interpreter: the Service Authorization
+                    # Reference gives it no resource type, so only "*" matches. The handler lists
+                    # only to find the interpreter a rollback returns to (by its derived name).
                     resources=["*"],
                 ),
                 iam.PolicyStatement(
                     sid="PassExecutionRoleToAgentCore",
                     actions=["iam:PassRole"],
                     resources=[execution_role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": AGENTCORE_PRINCIPAL}},
+                    conditions={"StringEquals": {"iam:PassedToService": SERVICE_PRINCIPAL}},
                 ),
+                *self._network_statements(network_mode),
+                *self._certificate_statements(certificate_secret_arns, certificate_kms_key_arns),
             ],
         )
         is_complete = self._handler_function(
@@ -182,9 +267,10 @@ class CodeInterpreter(Construct):
             log_retention=log_retention,
             statements=[
                 iam.PolicyStatement(
-                    sid="WatchCustomCodeInterpreters",
-                    actions=IS_COMPLETE_ACTIONS,
+                    sid="WatchOwnInterpreters",
+                    actions=WATCH_ACTIONS,
                     resources=[custom_interpreters],
+                    conditions=own_interpreters,
                 )
             ],
         )
@@ -225,7 +311,6 @@ class CodeInterpreter(Construct):
         if vpc is not None:
             properties["SubnetIds"] = list(vpc.subnet_ids)
             properties["SecurityGroupIds"] = list(vpc.security_group_ids)
-            properties["RequireServiceS3Endpoint"] = vpc.require_service_s3_endpoint
         self.resource = CustomResource(
             self,
             "Resource",
@@ -234,10 +319,81 @@ class CodeInterpreter(Construct):
             properties=properties,
             service_timeout=service_timeout,
         )
-        self.resource.node.add_dependency(execution_role.policy)
+        # The handlers' permissions must exist before CloudFormation first calls them (the
+        # functions depend on their roles, not on the policies attached to those roles), and
+        # the sandbox must not start before its role may write artifacts.
+        self.resource.node.add_dependency(execution_role.policy, *self._handler_policies)
         self.functions = (on_event, is_complete)
         self.provider = provider
         self._acknowledge_findings(custom_interpreters)
+
+    def _create_statement(
+        self, network_mode: NetworkMode, vpc: VpcSettings | None
+    ) -> iam.PolicyStatement:
+        """Create interpreters only with this stack's tag, and in VPC mode only in its network.
+
+        CreateCodeInterpreter has no resource type in the Service Authorization Reference, so
+        only a statement on "*" can allow it; the action's condition keys narrow it instead.
+        """
+        conditions: dict[str, dict[str, object]] = {
+            "StringEquals": {f"aws:RequestTag/{STACK_TAG_KEY}": Stack.of(self).stack_name},
+            "ForAnyValue:StringEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
+        }
+        if network_mode is NetworkMode.VPC and vpc is not None:
+            conditions["ForAllValues:StringEquals"] = {
+                "bedrock-agentcore:subnets": list(vpc.subnet_ids),
+                "bedrock-agentcore:securityGroups": list(vpc.security_group_ids),
+            }
+        return iam.PolicyStatement(
+            sid="CreateInterpretersMarkedForThisStack",
+            actions=["bedrock-agentcore:CreateCodeInterpreter"],
+            resources=["*"],
+            conditions=conditions,
+        )
+
+    def _network_statements(self, network_mode: NetworkMode) -> list[iam.PolicyStatement]:
+        """The first VPC-mode interpreter of an account makes AgentCore create its network
+        service-linked role, with the caller's permission. The caller needs no ec2:* itself."""
+        if network_mode is not NetworkMode.VPC:
+            return []
+        stack = Stack.of(self)
+        return [
+            iam.PolicyStatement(
+                sid="CreateAgentCoreNetworkServiceLinkedRole",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    network_service_linked_role_arn(
+                        partition=stack.partition, account=stack.account
+                    )
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": NETWORK_SERVICE_NAME}},
+            )
+        ]
+
+    def _certificate_statements(
+        self, secret_arns: Sequence[str], key_arns: Sequence[str]
+    ) -> list[iam.PolicyStatement]:
+        """AgentCore reads certificates from Secrets Manager with the caller's credentials."""
+        if not secret_arns:
+            return []
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadCertificateSecrets",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[secret_resource_pattern(arn) for arn in secret_arns],
+            )
+        ]
+        if key_arns:
+            secrets_manager = f"secretsmanager.{Stack.of(self).region}.amazonaws.com"
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DecryptCertificateSecrets",
+                    actions=["kms:Decrypt"],
+                    resources=list(key_arns),
+                    conditions={"StringEquals": {"kms:ViaService": secrets_manager}},
+                )
+            )
+        return statements
 
     def _handler_function(
         self,
@@ -299,7 +455,8 @@ class CodeInterpreter(Construct):
         any_custom_interpreter = (
             "Custom interpreter ids get a random suffix from the service at creation, so the"
             " narrowest ARN IAM allows is code-interpreter-custom/* of this account and region;"
-            " the built-in interpreter is outside it."
+            " an aws:ResourceTag condition limits it to interpreters carrying this stack's tag,"
+            " and the built-in interpreter is outside it."
         )
         on_event_policy, is_complete_policy = self._handler_policies
         acknowledge(
@@ -307,9 +464,11 @@ class CodeInterpreter(Construct):
             {
                 custom_interpreters_finding: any_custom_interpreter,
                 wildcard_finding(self, "*"): (
-                    "ListCodeInterpreters is not an action on one interpreter and takes no"
-                    " resource ARN; it reveals names and ids only, used to find the interpreter"
-                    " a rollback returns to."
+                    "CreateCodeInterpreter and ListCodeInterpreters have no resource type in the"
+                    " Service Authorization Reference, so only '*' can allow them. Create is"
+                    " narrowed by condition keys (this stack's tag, and in VPC mode its subnets"
+                    " and security groups); List reveals names and ids only, used to find the"
+                    " interpreter a rollback returns to."
                 ),
             },
         )
