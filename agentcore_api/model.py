@@ -43,7 +43,7 @@ class StringRule:
         if self.enum and value not in self.enum:
             return "one of " + ", ".join(self.enum)
         if not self.length_allows(len(value)):
-            return f"{self.length_text()} characters"
+            return f"{self.length_text()} characters (got {len(value)})"
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
             return f"a value matching {self.pattern.pattern}"
         return None

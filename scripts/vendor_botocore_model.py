@@ -1,8 +1,9 @@
-"""Copy the bedrock-agentcore-control API model from the installed botocore into the Lambda asset.
+"""Copy the bedrock-agentcore-control API model from the installed botocore into agentcore_api.
 
-The custom-resource handler in lambda/code_interpreter loads this copy instead of the model
-bundled with the Lambda runtime's botocore, which lags behind and rejects newer parameters
-(VPC mode, tags, certificates). Run it after bumping botocore; `--check` exits non-zero when the
+The custom-resource handler loads this copy (shipped in its Lambda asset with the agentcore_api
+package) instead of the model bundled with the Lambda runtime's botocore, which lags behind and
+rejects newer parameters (VPC mode, tags, certificates); the stacks and the handler read the API's
+constraints from it too. Run it after bumping botocore; `--check` exits non-zero when the
 vendored files differ from the installed botocore, so CI notices a forgotten refresh.
 
 Usage:
@@ -26,7 +27,7 @@ API_VERSION = "2023-06-05"
 MODEL_FILES = ("service-2.json.gz", "endpoint-rule-set-1.json.gz")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VENDORED_DIR = REPO_ROOT / "lambda" / "code_interpreter" / "models" / SERVICE / API_VERSION
+VENDORED_DIR = REPO_ROOT / "agentcore_api" / "models" / SERVICE / API_VERSION
 
 
 def installed_model_dir() -> Path:

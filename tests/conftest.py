@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from iam_simulation import IamEvaluator
 from synthesis import VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context, synthesize
 
 
@@ -39,3 +40,11 @@ def shipped_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 def variant_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     """Settings the shipped cdk.json does not use: pinned env, VPC and PUBLIC modes."""
     return synthesize(VARIANT_ENVIRONMENTS, tmp_path_factory.mktemp("variants"))
+
+
+@pytest.fixture(scope="session")
+def iam_evaluator() -> Iterator[IamEvaluator]:
+    """One IAM evaluator (a Node process) for the whole session."""
+    evaluator = IamEvaluator()
+    yield evaluator
+    evaluator.close()

@@ -17,6 +17,17 @@ def cdk_context() -> dict[str, Any]:
     return context
 
 
+# Certificate secrets of the simulated account (full ARN -> the KMS key that encrypts it, None
+# for AWS's own key). The "private" environment names one by its full ARN and one without
+# Secrets Manager's random suffix.
+CERTIFICATE_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+CERTIFICATE_SECRETS: dict[str, str | None] = {
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf": None,
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/proxy-ca-Gh1jK2": (
+        CERTIFICATE_KEY_ARN
+    ),
+}
+
 VARIANT_ENVIRONMENTS: dict[str, Any] = {
     # Pinned account and region, so ARNs in the template are literal strings.
     "pinned": {
@@ -28,19 +39,23 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
         "removal_policy": "retain",
         "agent_role_arns": ["arn:aws:iam::123456789012:role/analytics-agent"],
     },
+    # Every option that adds permissions: VPC mode, certificates in a secret encrypted with a
+    # customer-managed key, a customer-managed artifact key. The handler's tests run under this
+    # stack's IAM, in the account and region of the fake control plane.
     "private": {
-        "account": "210987654321",
-        "region": "us-west-2",
+        "account": "123456789012",
+        "region": "us-east-1",
         "network_mode": "VPC",
         "vpc": {
             "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
             "security_group_ids": ["sg-0123456789abcdef0"],
-            "require_service_s3_endpoint": True,
         },
         "artifact_kms": True,
         "certificate_secret_arns": [
-            "arn:aws:secretsmanager:us-west-2:210987654321:secret:corp/root-ca-AbCdEf"
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/proxy-ca",
         ],
+        "certificate_kms_key_arns": [CERTIFICATE_KEY_ARN],
     },
     "open": {"network_mode": "PUBLIC", "tags": {}},
 }

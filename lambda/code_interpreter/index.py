@@ -328,7 +328,7 @@ def is_delete_complete(client: BedrockAgentCoreControlClient, request: Request) 
     try:
         current = client.get_code_interpreter(codeInterpreterId=interpreter_id)
     except (ClientError, BotoCoreError) as error:
-        if is_not_found(error):
+        if is_gone(client, error, interpreter_id):
             log_step("delete.gone", request, interpreter_id=interpreter_id)
             return {"IsComplete": True}
         if is_transient(error):
@@ -365,7 +365,7 @@ def readiness(client: BedrockAgentCoreControlClient, request: Request) -> IsComp
         if is_transient(error):
             log_step("ready.poll_retry", request, error=describe_aws_error(error))
             return {"IsComplete": False}
-        if is_not_found(error):
+        if is_gone(client, error, interpreter_id):
             raise CustomResourceError(
                 f"Code interpreter {interpreter_id} no longer exists while waiting for READY "
                 "(was it deleted outside CloudFormation?)"
@@ -559,7 +559,7 @@ def request_deletion(
     try:
         client.delete_code_interpreter(codeInterpreterId=interpreter_id)
     except (ClientError, BotoCoreError) as error:
-        if is_not_found(error):
+        if is_gone(client, error, interpreter_id):
             log_step("delete.already_gone", request, interpreter_id=interpreter_id)
             return
         if is_transient(error) or error_code(error) == "ConflictException":
@@ -857,6 +857,21 @@ def error_code(error: Exception) -> str:
 
 def is_not_found(error: Exception) -> bool:
     return error_code(error) == "ResourceNotFoundException"
+
+
+def is_gone(client: BedrockAgentCoreControlClient, error: Exception, interpreter_id: str) -> bool:
+    """Whether a failed call on the interpreter means it no longer exists.
+
+    The handlers may only act on interpreters that carry their stack's tag. For an interpreter
+    that is gone IAM has no tags to match, so the service may answer AccessDeniedException
+    rather than ResourceNotFoundException (AWS does not document which). Listing, which is not
+    tag-scoped, tells a deleted interpreter from a real denial.
+    """
+    if is_not_found(error):
+        return True
+    if error_code(error) != "AccessDeniedException":
+        return False
+    return all(item["codeInterpreterId"] != interpreter_id for item in custom_interpreters(client))
 
 
 def is_transient(error: Exception) -> bool:

@@ -241,14 +241,7 @@ class CodeInterpreter(Construct):
                         "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
                     },
                 ),
-                iam.PolicyStatement(
-                    sid="FindInterpreterByName",
-                    actions=["bedrock-agentcore:ListCodeInterpreters"],
-                    # Listing is not an action on one interpreter: the Service Authorization
-                    # Reference gives it no resource type, so only "*" matches. The handler lists
-                    # only to find the interpreter a rollback returns to (by its derived name).
-                    resources=["*"],
-                ),
+                self._list_statement(),
                 iam.PolicyStatement(
                     sid="PassExecutionRoleToAgentCore",
                     actions=["iam:PassRole"],
@@ -271,7 +264,8 @@ class CodeInterpreter(Construct):
                     actions=WATCH_ACTIONS,
                     resources=[custom_interpreters],
                     conditions=own_interpreters,
-                )
+                ),
+                self._list_statement(),
             ],
         )
 
@@ -326,6 +320,18 @@ class CodeInterpreter(Construct):
         self.functions = (on_event, is_complete)
         self.provider = provider
         self._acknowledge_findings(custom_interpreters)
+
+    @staticmethod
+    def _list_statement() -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            sid="ListInterpreters",
+            actions=["bedrock-agentcore:ListCodeInterpreters"],
+            # Listing is not an action on one interpreter: the Service Authorization Reference
+            # gives it no resource type, so only "*" matches. The handlers list to find the
+            # interpreter a rollback returns to (by its derived name), and to tell a deleted
+            # interpreter from a denied call (a tag condition cannot match what is gone).
+            resources=["*"],
+        )
 
     def _create_statement(
         self, network_mode: NetworkMode, vpc: VpcSettings | None
@@ -458,22 +464,29 @@ class CodeInterpreter(Construct):
             " an aws:ResourceTag condition limits it to interpreters carrying this stack's tag,"
             " and the built-in interpreter is outside it."
         )
+        listing = (
+            "ListCodeInterpreters has no resource type in the Service Authorization Reference,"
+            " so only '*' can allow it; it reveals names and ids only, used to find the"
+            " interpreter a rollback returns to and to tell a deleted interpreter from a denial."
+        )
         on_event_policy, is_complete_policy = self._handler_policies
         acknowledge(
             resource_of(on_event_policy),
             {
                 custom_interpreters_finding: any_custom_interpreter,
                 wildcard_finding(self, "*"): (
-                    "CreateCodeInterpreter and ListCodeInterpreters have no resource type in the"
-                    " Service Authorization Reference, so only '*' can allow them. Create is"
-                    " narrowed by condition keys (this stack's tag, and in VPC mode its subnets"
-                    " and security groups); List reveals names and ids only, used to find the"
-                    " interpreter a rollback returns to."
+                    "CreateCodeInterpreter has no resource type either, so only '*' can allow it;"
+                    " condition keys narrow it to interpreters tagged for this stack (and in VPC"
+                    " mode to its subnets and security groups). " + listing
                 ),
             },
         )
         acknowledge(
-            resource_of(is_complete_policy), {custom_interpreters_finding: any_custom_interpreter}
+            resource_of(is_complete_policy),
+            {
+                custom_interpreters_finding: any_custom_interpreter,
+                wildcard_finding(self, "*"): listing,
+            },
         )
         for log_group in self._log_groups:
             target = resource_of(log_group)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from synthesis import SHIPPED_ENVIRONMENTS, SynthesizedApp, cdk_context
+from synthesis import SHIPPED_ENVIRONMENTS, VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context
 from template_queries import (
     access_logs_bucket,
     artifact_bucket,
@@ -20,7 +20,9 @@ from template_queries import (
     statements_of_role,
 )
 
-AGENTCORE = "bedrock-agentcore.amazonaws.com"
+from agentcore_api.resources import NETWORK_SERVICE_NAME, SERVICE_PRINCIPAL, STACK_TAG_KEY
+
+AGENTCORE = SERVICE_PRINCIPAL
 CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
 ROLE_ARN_OF_EXECUTION_ROLE = "Arn"
 
@@ -232,7 +234,7 @@ def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
-            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}},
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
         }
     ]
 
@@ -296,7 +298,7 @@ def test_interpreter_waits_for_its_role_permissions(shipped_app: SynthesizedApp)
     assert next(iter(role_policies)) in resource["DependsOn"]
 
 
-def test_vpc_mode_passes_subnets_security_groups_and_endpoint_flag(
+def test_vpc_mode_passes_subnets_and_security_groups_only(
     variant_app: SynthesizedApp,
 ) -> None:
     _, resource = interpreter(variant_app.templates["private"])
@@ -304,11 +306,10 @@ def test_vpc_mode_passes_subnets_security_groups_and_endpoint_flag(
     assert properties["NetworkMode"] == "VPC"
     assert properties["SubnetIds"] == ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
     assert properties["SecurityGroupIds"] == ["sg-0123456789abcdef0"]
-    assert properties["RequireServiceS3Endpoint"] is True
+    # requireServiceS3Endpoint applies to Agent Runtimes only: nothing in the template asks for it.
+    assert not [key for key in properties if "S3Endpoint" in key]
     assert properties["Name"] == "codeinterpreter_private"
-    assert properties["Certificates"] == [
-        "arn:aws:secretsmanager:us-west-2:210987654321:secret:corp/root-ca-AbCdEf"
-    ]
+    assert properties["Certificates"] == VARIANT_ENVIRONMENTS["private"]["certificate_secret_arns"]
 
 
 def test_public_mode_without_tags_or_description(variant_app: SynthesizedApp) -> None:
@@ -418,37 +419,138 @@ def test_only_the_create_handler_may_pass_the_execution_role(
         ]
 
 
-def test_each_handler_may_call_only_what_it_calls(variant_app: SynthesizedApp) -> None:
+def handler_statements(template: dict[str, Any], handler: str) -> dict[str, dict[str, Any]]:
+    """The handler role's statements by Sid, without the one that writes its own logs."""
+    _, function = lambda_with_handler(template, handler)
+    return {
+        statement["Sid"]: {key: value for key, value in statement.items() if key != "Sid"}
+        for statement in statements_of_role(template, role_of_function(function))
+        if statement["Sid"] != "WriteOwnLogs"
+    }
+
+
+def test_each_handler_may_call_only_what_it_calls_on_its_own_stacks_interpreters(
+    variant_app: SynthesizedApp,
+) -> None:
     template = variant_app.templates["pinned"]
     custom = "arn:aws:bedrock-agentcore:eu-west-1:123456789012:code-interpreter-custom/*"
-    expected = {
-        "index.on_event": {
-            ("bedrock-agentcore:CreateCodeInterpreter", custom),
-            ("bedrock-agentcore:DeleteCodeInterpreter", custom),
-            ("bedrock-agentcore:GetCodeInterpreter", custom),
-            ("bedrock-agentcore:ListTagsForResource", custom),
-            ("bedrock-agentcore:TagResource", custom),
-            ("bedrock-agentcore:UntagResource", custom),
-            ("bedrock-agentcore:ListCodeInterpreters", "*"),
+    own = {"StringEquals": {f"aws:ResourceTag/{STACK_TAG_KEY}": "CodeInterpreter-pinned"}}
+    listing = {
+        "Action": "bedrock-agentcore:ListCodeInterpreters",
+        "Effect": "Allow",
+        "Resource": "*",
+    }
+    assert handler_statements(template, "index.on_event") == {
+        # No resource type for CreateCodeInterpreter: only "*" with its condition keys.
+        "CreateInterpretersMarkedForThisStack": {
+            "Action": "bedrock-agentcore:CreateCodeInterpreter",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {f"aws:RequestTag/{STACK_TAG_KEY}": "CodeInterpreter-pinned"},
+                "ForAnyValue:StringEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
+            },
         },
-        "index.is_complete": {
-            ("bedrock-agentcore:DeleteCodeInterpreter", custom),
-            ("bedrock-agentcore:GetCodeInterpreter", custom),
+        "ReadAndDeleteOwnInterpreters": {
+            "Action": [
+                "bedrock-agentcore:DeleteCodeInterpreter",
+                "bedrock-agentcore:GetCodeInterpreter",
+                "bedrock-agentcore:ListTagsForResource",
+            ],
+            "Effect": "Allow",
+            "Resource": custom,
+            "Condition": own,
+        },
+        "TagOwnInterpreters": {
+            "Action": "bedrock-agentcore:TagResource",
+            "Effect": "Allow",
+            "Resource": custom,
+            "Condition": {
+                **own,
+                "StringEqualsIfExists": {
+                    f"aws:RequestTag/{STACK_TAG_KEY}": "CodeInterpreter-pinned"
+                },
+            },
+        },
+        "UntagOwnInterpreters": {
+            "Action": "bedrock-agentcore:UntagResource",
+            "Effect": "Allow",
+            "Resource": custom,
+            "Condition": {**own, "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG_KEY]}},
+        },
+        "ListInterpreters": listing,
+        "PassExecutionRoleToAgentCore": {
+            "Action": "iam:PassRole",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [execution_role_id(template), "Arn"]},
+            "Condition": {"StringEquals": {"iam:PassedToService": SERVICE_PRINCIPAL}},
         },
     }
-    for handler, grants in expected.items():
+    assert handler_statements(template, "index.is_complete") == {
+        "WatchOwnInterpreters": {
+            "Action": [
+                "bedrock-agentcore:DeleteCodeInterpreter",
+                "bedrock-agentcore:GetCodeInterpreter",
+            ],
+            "Effect": "Allow",
+            "Resource": custom,
+            "Condition": own,
+        },
+        "ListInterpreters": listing,
+    }
+
+
+def test_vpc_and_certificates_add_exactly_their_permissions_to_the_create_handler(
+    variant_app: SynthesizedApp,
+) -> None:
+    statements = handler_statements(variant_app.templates["private"], "index.on_event")
+    settings = VARIANT_ENVIRONMENTS["private"]
+    create = statements["CreateInterpretersMarkedForThisStack"]
+    assert create["Condition"]["ForAllValues:StringEquals"] == {
+        "bedrock-agentcore:subnets": settings["vpc"]["subnet_ids"],
+        "bedrock-agentcore:securityGroups": settings["vpc"]["security_group_ids"],
+    }
+    assert statements["CreateAgentCoreNetworkServiceLinkedRole"] == {
+        "Action": "iam:CreateServiceLinkedRole",
+        "Effect": "Allow",
+        "Resource": "arn:aws:iam::123456789012:role/aws-service-role/"
+        "network.bedrock-agentcore.amazonaws.com/AWSServiceRoleForBedrockAgentCoreNetwork",
+        "Condition": {"StringEquals": {"iam:AWSServiceName": NETWORK_SERVICE_NAME}},
+    }
+    full_arn, partial_arn = settings["certificate_secret_arns"]
+    read_secrets = statements["ReadCertificateSecrets"]
+    assert read_secrets["Action"] == "secretsmanager:GetSecretValue"
+    assert set(read_secrets) == {"Action", "Effect", "Resource"}
+    # A full ARN as given; one without Secrets Manager's suffix matches exactly one suffix.
+    assert set(read_secrets["Resource"]) == {full_arn, f"{partial_arn}-??????"}
+    assert statements["DecryptCertificateSecrets"] == {
+        "Action": "kms:Decrypt",
+        "Effect": "Allow",
+        "Resource": settings["certificate_kms_key_arns"][0],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}},
+    }
+    # Without VPC mode or certificates, none of these exist.
+    plain = handler_statements(variant_app.templates["pinned"], "index.on_event")
+    assert not {
+        "CreateAgentCoreNetworkServiceLinkedRole",
+        "ReadCertificateSecrets",
+        "DecryptCertificateSecrets",
+    } & set(plain)
+    assert (
+        "ForAllValues:StringEquals"
+        not in plain["CreateInterpretersMarkedForThisStack"]["Condition"]
+    )
+
+
+def test_interpreter_waits_for_its_handlers_permissions(shipped_app: SynthesizedApp) -> None:
+    """The functions depend on their roles, not on the policies attached to them; the first
+    call must not race a policy that does not exist yet."""
+    template = shipped_app.templates["dev"]
+    _, resource = interpreter(template)
+    for handler in ("index.on_event", "index.is_complete"):
         _, function = lambda_with_handler(template, handler)
-        found = {
-            (action, str(statement["Resource"]))
-            for statement in statements_of_role(template, role_of_function(function))
-            for action in (
-                statement["Action"]
-                if isinstance(statement["Action"], list)
-                else [statement["Action"]]
-            )
-            if action.startswith("bedrock-agentcore:")
-        }
-        assert found == grants
+        for policy in policies_of_role(template, role_of_function(function)):
+            assert policy in resource["DependsOn"]
 
 
 def test_no_role_uses_an_aws_managed_policy_but_cdks_bucket_emptier(
@@ -570,5 +672,5 @@ def test_agent_access_policy_may_decrypt_a_customer_managed_key(
     assert decrypt["Action"] == "kms:Decrypt"
     assert decrypt["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert decrypt["Condition"] == {
-        "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
     }

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from synthesis import cdk_context
 
+from agentcore_api.resources import STACK_TAG_KEY
 from stacks.config import (
     ConfigError,
     EnvironmentConfig,
@@ -22,6 +23,8 @@ VPC = {
     "subnet_ids": ["subnet-0123456789abcdef0"],
     "security_group_ids": ["sg-0123456789abcdef0"],
 }
+CERTIFICATE_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def load_one(settings: Any, name: str = "dev") -> EnvironmentConfig:
@@ -60,7 +63,7 @@ def test_every_key_overrides_its_default() -> None:
             "account": "123456789012",
             "region": "ap-northeast-2",
             "network_mode": "VPC",
-            "vpc": {**VPC, "require_service_s3_endpoint": True},
+            "vpc": VPC,
             "interpreter_name": "Team_Sandbox_1",
             "description": "Analytics sandbox",
             "artifact_prefix": "runs/out/",
@@ -72,6 +75,8 @@ def test_every_key_overrides_its_default() -> None:
             "artifact_kms": True,
             "force_destroy": True,
             "agent_role_arns": ["arn:aws:iam::123456789012:role/agents/analyst"],
+            "certificate_secret_arns": [CERTIFICATE_ARN],
+            "certificate_kms_key_arns": [KEY_ARN],
         }
     )
     assert config.account == "123456789012"
@@ -80,7 +85,6 @@ def test_every_key_overrides_its_default() -> None:
     assert config.vpc == VpcSettings(
         subnet_ids=("subnet-0123456789abcdef0",),
         security_group_ids=("sg-0123456789abcdef0",),
-        require_service_s3_endpoint=True,
     )
     assert config.interpreter_name == "Team_Sandbox_1"
     assert config.description == "Analytics sandbox"
@@ -93,6 +97,8 @@ def test_every_key_overrides_its_default() -> None:
     assert config.artifact_kms is True
     assert config.force_destroy is True
     assert config.agent_role_arns == ("arn:aws:iam::123456789012:role/agents/analyst",)
+    assert config.certificate_secret_arns == (CERTIFICATE_ARN,)
+    assert config.certificate_kms_key_arns == (KEY_ARN,)
 
 
 def test_configs_are_frozen() -> None:
@@ -101,10 +107,13 @@ def test_configs_are_frozen() -> None:
         config.network_mode = NetworkMode.PUBLIC  # type: ignore[misc]
 
 
-def test_vpc_endpoint_flag_defaults_to_false() -> None:
-    config = load_one({"network_mode": "VPC", "vpc": VPC})
-    assert config.vpc is not None
-    assert config.vpc.require_service_s3_endpoint is False
+def test_agent_runtime_only_s3_endpoint_flag_is_refused_not_ignored() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_one({"network_mode": "VPC", "vpc": {**VPC, "require_service_s3_endpoint": False}})
+    (problem,) = raised.value.problems
+    assert problem.startswith("environment 'dev': field 'vpc.require_service_s3_endpoint'")
+    assert "applies to Agent Runtimes only" in problem
+    assert "remove vpc.require_service_s3_endpoint" in problem
 
 
 def test_shipped_cdk_json_is_valid() -> None:
@@ -152,12 +161,48 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     (
         "malformed-subnet",
         {"network_mode": "VPC", "vpc": {**VPC, "subnet_ids": ["subnet-xyz"]}},
-        ("'vpc.subnet_ids'", "subnet-xyz", "subnet-0123456789abcdef0"),
+        ("'vpc.subnet_ids[0]'", "subnet-xyz", "subnet-0123456789abcdef0"),
+    ),
+    (
+        "non-hex-subnet",
+        {"network_mode": "VPC", "vpc": {**VPC, "subnet_ids": ["subnet-0f1e2d3c4b5a6978g"]}},
+        ("'vpc.subnet_ids[0]'", "'subnet-0f1e2d3c4b5a6978g'", "8 or 17 lowercase hexadecimal"),
+    ),
+    (
+        "subnet-missing-a-digit",
+        {"network_mode": "VPC", "vpc": {**VPC, "subnet_ids": ["subnet-0f1e2d3c4b5a6978"]}},
+        ("'vpc.subnet_ids[0]'", "'subnet-0f1e2d3c4b5a6978'", "8 or 17"),
+    ),
+    (
+        "second-subnet-bad",
+        {
+            "network_mode": "VPC",
+            "vpc": {**VPC, "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0ABC4567"]},
+        },
+        ("'vpc.subnet_ids[1]'", "got 'subnet-0ABC4567'", "lowercase"),
+    ),
+    (
+        "duplicate-subnet",
+        {
+            "network_mode": "VPC",
+            "vpc": {**VPC, "subnet_ids": ["subnet-0123abcd", "subnet-0123abcd"]},
+        },
+        ("'vpc.subnet_ids[1]'", "repeats vpc.subnet_ids[0]"),
     ),
     (
         "malformed-security-group",
         {"network_mode": "VPC", "vpc": {**VPC, "security_group_ids": ["default"]}},
-        ("'vpc.security_group_ids'", "'default'", "sg-"),
+        ("'vpc.security_group_ids[0]'", "'default'", "sg-"),
+    ),
+    (
+        "lowercase-vpc-mode-with-its-block",
+        {"network_mode": "vpc", "vpc": VPC},
+        ("'network_mode'", "'vpc'", "upper case"),
+    ),
+    (
+        "retired-s3-endpoint-flag",
+        {"network_mode": "VPC", "vpc": {**VPC, "require_service_s3_endpoint": True}},
+        ("'vpc.require_service_s3_endpoint'", "Agent Runtimes only"),
     ),
     ("name-with-hyphen", {"interpreter_name": "my-sandbox"}, ("'interpreter_name'", "no hyphens")),
     ("name-leading-digit", {"interpreter_name": "1sandbox"}, ("'1sandbox'", "a letter")),
@@ -179,7 +224,18 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     ("ssm-relative", {"ssm_prefix": "agentcore/dev"}, ("'ssm_prefix'", "starting with '/'")),
     ("ssm-reserved", {"ssm_prefix": "/aws/reserved"}, ("'/aws/reserved'", "/aws or /ssm")),
     ("tags-as-list", {"tags": ["a", "b"]}, ("'tags'", "a map")),
-    ("too-many-tags", {"tags": {f"k{i}": "v" for i in range(51)}}, ("51 tags", "at most 50")),
+    (
+        "too-many-tags",
+        {"tags": {f"k{i}": "v" for i in range(50)}},
+        ("50 tags", "at most 49", STACK_TAG_KEY),
+    ),
+    (
+        "stack-tag-key",
+        {"tags": {STACK_TAG_KEY: "mine"}},
+        (f"'{STACK_TAG_KEY}'", "rename the tag"),
+    ),
+    ("tag-value-non-ascii", {"tags": {"team": "données"}}, ("'tags.team'", "'données'")),
+    ("tag-value-tab", {"tags": {"team": "a\tb"}}, ("'tags.team'", "spaces")),
     ("tag-key-too-long", {"tags": {"k" * 129: "v"}}, ("'tags'", "1-128")),
     ("tag-value-too-long", {"tags": {"k": "v" * 257}}, ("'tags.k'", "0-256")),
     ("tag-reserved-prefix", {"tags": {"aws:owner": "me"}}, ("'aws:owner'", "not starting")),
@@ -193,12 +249,25 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     (
         "certificate-not-a-secret",
         {"certificate_secret_arns": ["arn:aws:s3:::bucket/ca.pem"]},
-        ("'certificate_secret_arns'", "Secrets Manager"),
+        ("'certificate_secret_arns[0]'", "Secrets Manager secret"),
+    ),
+    (
+        "certificate-keys-without-certificates",
+        {"certificate_kms_key_arns": [KEY_ARN]},
+        ("'certificate_kms_key_arns'", "only together with certificate_secret_arns"),
+    ),
+    (
+        "certificate-key-alias",
+        {
+            "certificate_secret_arns": [CERTIFICATE_ARN],
+            "certificate_kms_key_arns": ["arn:aws:kms:us-east-1:123456789012:alias/certs"],
+        },
+        ("'certificate_kms_key_arns[0]'", "not an alias"),
     ),
     (
         "agent-role-not-an-arn",
         {"agent_role_arns": ["analytics-agent"]},
-        ("'agent_role_arns'", "role ARNs"),
+        ("'agent_role_arns[0]'", "IAM role ARN"),
     ),
     (
         "vpc-as-list",

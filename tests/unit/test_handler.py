@@ -26,6 +26,7 @@ import pytest
 from cfn_driver import (
     CREATE_FAILED_MARKER,
     MISSING_PHYSICAL_ID_MARKER,
+    RESOURCE_TYPE,
     Clock,
     CloudFormationDriver,
     Sleeps,
@@ -36,22 +37,24 @@ from control_plane_fake import (
     ControlPlaneFake,
     check_against_shape,
 )
+from iam_simulation import AccessLog, Authorizer, StackResources
+from synthesis import CERTIFICATE_KEY_ARN, SynthesizedApp
 
+from agentcore_api import constraints
+from agentcore_api.resources import NETWORK_SERVICE_NAME, STACK_TAG_KEY
 from scripts import vendor_botocore_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ASSET_DIR = REPO_ROOT / "lambda" / "code_interpreter"
 MODEL_SUBDIR = Path("bedrock-agentcore-control") / "2023-06-05"
 MODEL_FILES = ("service-2.json.gz", "endpoint-rule-set-1.json.gz")
 BOTOCORE_MODEL_DIR = Path(botocore.__file__).resolve().parent / "data" / MODEL_SUBDIR
-ROLE_ARN = "arn:aws:iam::123456789012:role/CodeInterpreter-dev-ExecutionRole-1A2B3C4D"
-CA_BUNDLE_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf"
 CUSTOM_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}")
 
+# Properties for the tests that fail before any call (the role need not be the stack's).
 SANDBOX: dict[str, Any] = {
     "Name": "analytics_sandbox",
     "Description": "Code interpreter for the analytics agents",
-    "ExecutionRoleArn": ROLE_ARN,
+    "ExecutionRoleArn": "arn:aws:iam::123456789012:role/CodeInterpreter-private-ExecutionRole",
     "NetworkMode": "SANDBOX",
     "Tags": [{"Key": "project", "Value": "analytics"}, {"Key": "env", "Value": "dev"}],
 }
@@ -60,7 +63,6 @@ VPC: dict[str, Any] = {
     "NetworkMode": "VPC",
     "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
     "SecurityGroupIds": ["sg-0123456789abcdef0"],
-    "RequireServiceS3Endpoint": True,
 }
 
 
@@ -75,17 +77,46 @@ class World:
     driver: CloudFormationDriver
     clock: Clock
     sleeps: Sleeps
+    access: AccessLog
+    # Properties as the stack's template gives them: its execution role, its network.
+    sandbox: dict[str, Any]
+    vpc: dict[str, Any]
+    role_arn: str
+    certificate_arns: list[str]
+    stack_tag: dict[str, str]
 
 
 @pytest.fixture
 def world(
     index: ModuleType,
-    fake: ControlPlaneFake,
     driver: CloudFormationDriver,
-    clock: Clock,
     sleeps: Sleeps,
+    authorizer: Authorizer,
+    handler_stack: StackResources,
 ) -> World:
-    return World(index, fake, driver, clock, sleeps)
+    template_properties = handler_stack.resolve(
+        handler_stack.resources[handler_stack.only(RESOURCE_TYPE)]["Properties"]
+    )
+    role_arn = template_properties["ExecutionRoleArn"]
+    vpc = changed(
+        VPC,
+        ExecutionRoleArn=role_arn,
+        SubnetIds=template_properties["SubnetIds"],
+        SecurityGroupIds=template_properties["SecurityGroupIds"],
+    )
+    return World(
+        index,
+        driver.fake,
+        driver,
+        driver.clock,
+        sleeps,
+        authorizer.log,
+        sandbox=changed(SANDBOX, ExecutionRoleArn=role_arn),
+        vpc=vpc,
+        role_arn=role_arn,
+        certificate_arns=template_properties["Certificates"],
+        stack_tag={STACK_TAG_KEY: handler_stack.stack_name},
+    )
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -100,7 +131,7 @@ def scenario(run: Callable[[World], None]) -> Callable[[World], None]:
 
 @scenario
 def create_ok(w: World) -> None:
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     outcome = op.first
     assert outcome.status == "SUCCESS"
@@ -116,10 +147,19 @@ def create_ok(w: World) -> None:
     assert outcome.polls == 3
     (create,) = w.fake.calls_to("CreateCodeInterpreter")
     assert create.params["networkConfiguration"] == {"networkMode": "SANDBOX"}
-    assert create.params["description"] == SANDBOX["Description"]
-    assert create.params["executionRoleArn"] == ROLE_ARN
-    assert create.params["tags"] == {"project": "analytics", "env": "dev"}
+    assert create.params["description"] == w.sandbox["Description"]
+    assert create.params["executionRoleArn"] == w.role_arn
+    # The template's tags, and the mark of the stack that the handler's policy requires.
+    assert create.params["tags"] == {"project": "analytics", "env": "dev", **w.stack_tag}
     assert len(create.params["clientToken"]) == 64
+    # Each call was authorized as AWS authorizes it, under the role of the function that made it.
+    arn = outcome.data["CodeInterpreterArn"]
+    assert [(d.principal, d.request.action, d.request.resource) for d in w.access.decisions] == [
+        ("on_event handler", "bedrock-agentcore:CreateCodeInterpreter", "*"),
+        ("on_event handler", "iam:PassRole", w.role_arn),
+        *[("is_complete handler", "bedrock-agentcore:GetCodeInterpreter", arn)] * 3,
+    ]
+    assert all(decision.allowed for decision in w.access.decisions)
     assert w.fake.interpreter(outcome.physical_id).status == "READY"
     # CloudFormation's own ServiceTimeout property arrived and was accepted.
     assert outcome.events[0]["ResourceProperties"]["ServiceTimeout"] == "2100"
@@ -129,7 +169,7 @@ def create_ok(w: World) -> None:
 def create_failed_with_reason(w: World) -> None:
     w.fake.fail_next_creation("Subnet subnet-0123 has no free IP addresses")
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     created, rollback = op.outcomes
     assert created.status == "FAILED"
@@ -154,7 +194,7 @@ def create_failed_with_reason(w: World) -> None:
 def iam_propagation_then_ok(w: World) -> None:
     w.fake.reject_role_until_propagated(times=2)
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     assert op.first.status == "SUCCESS"
     assert w.sleeps.seconds == [2.0, 4.0]
@@ -168,7 +208,7 @@ def iam_propagation_then_ok(w: World) -> None:
 def iam_never_propagates(w: World) -> None:
     w.fake.reject_role_until_propagated(times=100)
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     created, rollback = op.outcomes
     assert created.status == "FAILED"
@@ -184,7 +224,7 @@ def iam_retry_stops_before_lambda_timeout(w: World) -> None:
     w.driver.on_event_timeout = 60
     w.fake.reject_role_until_propagated(times=100)
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     assert op.first.status == "FAILED"
     # 2 + 4 + 8 s fit; another 15 s would leave less than the 45 s a final create needs.
@@ -193,11 +233,11 @@ def iam_retry_stops_before_lambda_timeout(w: World) -> None:
 
 @scenario
 def throttled_polls(w: World) -> None:
-    w.driver.create_stack(SANDBOX)
+    w.driver.create_stack(w.sandbox)
     w.fake.calls.clear()
     w.fake.throttle("GetCodeInterpreter", times=3)
 
-    op = w.driver.update_stack(changed(SANDBOX, Description="Throttled while replacing"))
+    op = w.driver.update_stack(changed(w.sandbox, Description="Throttled while replacing"))
 
     updated, cleanup = op.outcomes
     assert updated.status == "SUCCESS"
@@ -212,7 +252,7 @@ def throttled_polls(w: World) -> None:
 def internal_errors_while_polling(w: World) -> None:
     w.fake.fail_next("GetCodeInterpreter", "InternalServerException", times=2)
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     assert op.first.status == "SUCCESS"
     assert op.first.polls == 5
@@ -222,7 +262,7 @@ def internal_errors_while_polling(w: World) -> None:
 def throttled_create_fails_cleanly(w: World) -> None:
     w.fake.throttle("CreateCodeInterpreter")
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     created, rollback = op.outcomes
     assert created.status == "FAILED"
@@ -235,7 +275,7 @@ def throttled_create_fails_cleanly(w: World) -> None:
 def duplicate_on_event(w: World) -> None:
     w.driver.on_event_invocations = 2
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     assert op.first.status == "SUCCESS"
     first, second = op.first.on_event_results
@@ -248,10 +288,10 @@ def duplicate_on_event(w: World) -> None:
 
 @scenario
 def duplicate_on_event_for_replacement(w: World) -> None:
-    w.driver.create_stack(SANDBOX)
+    w.driver.create_stack(w.sandbox)
     w.driver.on_event_invocations = 2
 
-    op = w.driver.update_stack(changed(SANDBOX, Description="Replaced once"))
+    op = w.driver.update_stack(changed(w.sandbox, Description="Replaced once"))
 
     assert op.first.status == "SUCCESS"
     assert len(w.fake.calls_to("CreateCodeInterpreter")) == 3
@@ -260,10 +300,10 @@ def duplicate_on_event_for_replacement(w: World) -> None:
 
 @scenario
 def update_no_op(w: World) -> None:
-    before = w.driver.create_stack(SANDBOX).first.physical_id
+    before = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.calls.clear()
 
-    op = w.driver.update_stack(copy.deepcopy(SANDBOX))
+    op = w.driver.update_stack(copy.deepcopy(w.sandbox))
 
     (updated,) = op.outcomes
     assert updated.status == "SUCCESS"
@@ -275,10 +315,10 @@ def update_no_op(w: World) -> None:
 
 @scenario
 def update_reordered_lists_is_no_op(w: World) -> None:
-    before = w.driver.create_stack(VPC).first.physical_id
+    before = w.driver.create_stack(w.vpc).first.physical_id
     w.fake.calls.clear()
     reordered = changed(
-        VPC, SubnetIds=list(reversed(VPC["SubnetIds"])), Tags=list(reversed(VPC["Tags"]))
+        w.vpc, SubnetIds=list(reversed(w.vpc["SubnetIds"])), Tags=list(reversed(w.vpc["Tags"]))
     )
 
     op = w.driver.update_stack(reordered)
@@ -289,11 +329,11 @@ def update_reordered_lists_is_no_op(w: World) -> None:
 
 @scenario
 def update_tags_only(w: World) -> None:
-    before = w.driver.create_stack(SANDBOX).first.physical_id
+    before = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.calls.clear()
     new_tags = [{"Key": "project", "Value": "ml"}, {"Key": "owner", "Value": "data-team"}]
 
-    op = w.driver.update_stack(changed(SANDBOX, Tags=new_tags))
+    op = w.driver.update_stack(changed(w.sandbox, Tags=new_tags))
 
     (updated,) = op.outcomes
     assert updated.status == "SUCCESS"
@@ -310,14 +350,19 @@ def update_tags_only(w: World) -> None:
         "project": "ml",
         "owner": "data-team",
     }
-    assert w.fake.interpreter(before).tags == {"project": "ml", "owner": "data-team"}
+    # The stack's own tag stays: the handler's policy would not let it go.
+    assert w.fake.interpreter(before).tags == {
+        "project": "ml",
+        "owner": "data-team",
+        **w.stack_tag,
+    }
 
 
 @scenario
 def update_description_replaces(w: World) -> None:
-    old = w.driver.create_stack(SANDBOX).first.physical_id
+    old = w.driver.create_stack(w.sandbox).first.physical_id
 
-    op = w.driver.update_stack(changed(SANDBOX, Description="A new purpose"))
+    op = w.driver.update_stack(changed(w.sandbox, Description="A new purpose"))
 
     updated, cleanup = op.outcomes
     assert updated.status == "SUCCESS"
@@ -333,9 +378,9 @@ def update_description_replaces(w: World) -> None:
 
 @scenario
 def update_network_mode_replaces(w: World) -> None:
-    old = w.driver.create_stack(SANDBOX).first.physical_id
+    old = w.driver.create_stack(w.sandbox).first.physical_id
 
-    op = w.driver.update_stack(VPC)
+    op = w.driver.update_stack(w.vpc)
 
     assert op.first.status == "SUCCESS"
     assert op.first.physical_id != old
@@ -344,11 +389,17 @@ def update_network_mode_replaces(w: World) -> None:
     assert create.params["networkConfiguration"] == {
         "networkMode": "VPC",
         "vpcConfig": {
-            "subnets": sorted(VPC["SubnetIds"]),
-            "securityGroups": VPC["SecurityGroupIds"],
-            "requireServiceS3Endpoint": True,
+            "subnets": sorted(w.vpc["SubnetIds"]),
+            "securityGroups": w.vpc["SecurityGroupIds"],
         },
     }
+    # The account's first VPC-mode interpreter: the handler may create AgentCore's network
+    # service-linked role, and did.
+    (linked_role,) = [
+        d for d in w.access.decisions if d.request.action == "iam:CreateServiceLinkedRole"
+    ]
+    assert linked_role.allowed
+    assert linked_role.request.context == {"iam:AWSServiceName": NETWORK_SERVICE_NAME}
 
 
 @scenario
@@ -356,9 +407,9 @@ def failed_stack_update_rolls_back_to_original(w: World) -> None:
     for number in range(5):  # listed before ours: finding the original takes several pages
         w.fake.seed_interpreter(f"someone_else_{number}")
     w.fake.max_page_size = 2
-    original = w.driver.create_stack(SANDBOX).first.physical_id
+    original = w.driver.create_stack(w.sandbox).first.physical_id
 
-    op = w.driver.update_stack(changed(SANDBOX, Description="Doomed"), stack_fails_later=True)
+    op = w.driver.update_stack(changed(w.sandbox, Description="Doomed"), stack_fails_later=True)
 
     updated, rollback, cleanup = op.outcomes
     replacement = updated.physical_id
@@ -376,10 +427,10 @@ def failed_stack_update_rolls_back_to_original(w: World) -> None:
 
 @scenario
 def failed_replacement_rolls_back_to_original(w: World) -> None:
-    original = w.driver.create_stack(SANDBOX).first.physical_id
+    original = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.fail_next_creation("Service-linked role missing")
 
-    op = w.driver.update_stack(changed(SANDBOX, Description="Will fail"))
+    op = w.driver.update_stack(changed(w.sandbox, Description="Will fail"))
 
     updated, rollback = op.outcomes
     assert updated.status == "FAILED"
@@ -391,10 +442,10 @@ def failed_replacement_rolls_back_to_original(w: World) -> None:
 
 @scenario
 def invalid_update_rolls_back_without_changes(w: World) -> None:
-    original = w.driver.create_stack(SANDBOX).first.physical_id
+    original = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.calls.clear()
 
-    op = w.driver.update_stack(changed(SANDBOX, NetworkMode="MESH"))
+    op = w.driver.update_stack(changed(w.sandbox, NetworkMode="MESH"))
 
     updated, rollback = op.outcomes
     assert updated.status == "FAILED"
@@ -407,7 +458,7 @@ def invalid_update_rolls_back_without_changes(w: World) -> None:
 
 @scenario
 def delete_ok(w: World) -> None:
-    interpreter_id = w.driver.create_stack(SANDBOX).first.physical_id
+    interpreter_id = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.calls.clear()
 
     op = w.driver.delete_stack()
@@ -426,7 +477,7 @@ def delete_ok(w: World) -> None:
 @scenario
 def delete_ok_reported_as_deleted(w: World) -> None:
     w.fake.report_deleted_status = True
-    interpreter_id = w.driver.create_stack(SANDBOX).first.physical_id
+    interpreter_id = w.driver.create_stack(w.sandbox).first.physical_id
 
     op = w.driver.delete_stack()
 
@@ -435,20 +486,8 @@ def delete_ok_reported_as_deleted(w: World) -> None:
 
 
 @scenario
-def delete_not_found(w: World) -> None:
-    interpreter_id = w.driver.create_stack(SANDBOX).first.physical_id
-    w.fake.delete_outside_cloudformation(interpreter_id)
-    w.fake.calls.clear()
-
-    op = w.driver.delete_stack()
-
-    assert op.first.status == "SUCCESS"
-    assert [call.outcome for call in w.fake.calls] == ["ResourceNotFoundException"] * 2
-
-
-@scenario
 def delete_throttled_then_retried_by_is_complete(w: World) -> None:
-    interpreter_id = w.driver.create_stack(SANDBOX).first.physical_id
+    interpreter_id = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.throttle("DeleteCodeInterpreter")
 
     op = w.driver.delete_stack()
@@ -461,7 +500,7 @@ def delete_throttled_then_retried_by_is_complete(w: World) -> None:
 
 @scenario
 def delete_failed(w: World) -> None:
-    interpreter_id = w.driver.create_stack(SANDBOX).first.physical_id
+    interpreter_id = w.driver.create_stack(w.sandbox).first.physical_id
     w.fake.fail_next_deletion("Interpreter still has 3 active sessions")
 
     op = w.driver.delete_stack()
@@ -483,7 +522,7 @@ def create_timeout(w: World) -> None:
     w.fake.creating_polls = 10**6
     w.driver.total_timeout = 60
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     created, rollback = op.outcomes
     assert created.status == "FAILED"
@@ -500,7 +539,7 @@ def long_failure_reason_truncated(w: World) -> None:
     reason = "Sandbox image pull failed: " + "é" * 3000 + " <end of reason>"
     w.fake.fail_next_creation(reason)
 
-    op = w.driver.create_stack(SANDBOX)
+    op = w.driver.create_stack(w.sandbox)
 
     created = op.first
     assert created.status == "FAILED"
@@ -515,9 +554,8 @@ def long_failure_reason_truncated(w: World) -> None:
 @scenario
 def empty_optional_properties_are_absent(w: World) -> None:
     props = changed(
-        SANDBOX, Description="", Tags=[], SubnetIds=[], SecurityGroupIds=[], Certificates=[]
+        w.sandbox, Description="", Tags=[], SubnetIds=[], SecurityGroupIds=[], Certificates=[]
     )
-    props["RequireServiceS3Endpoint"] = ""
 
     op = w.driver.create_stack(props)
 
@@ -528,18 +566,135 @@ def empty_optional_properties_are_absent(w: World) -> None:
         "executionRoleArn",
         "networkConfiguration",
         "clientToken",
+        "tags",
     }
+    assert create.params["tags"] == w.stack_tag
 
 
 @scenario
-def certificates_are_sent_as_secrets_manager_locations(w: World) -> None:
-    op = w.driver.create_stack(changed(SANDBOX, Certificates=[CA_BUNDLE_ARN]))
+def certificates_are_read_with_the_callers_credentials(w: World) -> None:
+    op = w.driver.create_stack(changed(w.sandbox, Certificates=w.certificate_arns))
 
     assert op.first.status == "SUCCESS"
     (create,) = w.fake.calls_to("CreateCodeInterpreter")
     assert create.params["certificates"] == [
-        {"location": {"secretsManager": {"secretArn": CA_BUNDLE_ARN}}}
+        {"location": {"secretsManager": {"secretArn": arn}}} for arn in sorted(w.certificate_arns)
     ]
+    # AgentCore read each secret as the handler: a full ARN and one without the random suffix,
+    # whose key the stack's policy may use through Secrets Manager only.
+    reads = [
+        (d.request.action, d.request.resource, d.allowed)
+        for d in w.access.decisions
+        if d.request.action in ("secretsmanager:GetSecretValue", "kms:Decrypt")
+    ]
+    assert reads == [
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/proxy-ca-Gh1jK2",
+            True,
+        ),
+        ("kms:Decrypt", CERTIFICATE_KEY_ARN, True),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/root-ca-AbCdEf",
+            True,
+        ),
+    ]
+
+
+@scenario
+def certificate_the_stack_was_not_told_about_fails_the_create(w: World) -> None:
+    foreign = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/ca-Zz9Yy8"
+    w.fake.secrets[foreign] = None
+
+    op = w.driver.create_stack(changed(w.sandbox, Certificates=[foreign]))
+
+    created = op.first
+    assert created.status == "FAILED"
+    assert foreign in (created.reason or "")
+    assert "not authorized to perform: secretsmanager:GetSecretValue" in (created.reason or "")
+    assert created.physical_id == CREATE_FAILED_MARKER
+
+
+@scenario
+def second_vpc_interpreter_needs_no_service_linked_role(w: World) -> None:
+    w.driver.create_stack(w.vpc)
+    w.driver.update_stack(changed(w.vpc, Description="Replaced in the same network"))
+
+    linked_roles = [
+        d for d in w.access.decisions if d.request.action == "iam:CreateServiceLinkedRole"
+    ]
+    assert len(linked_roles) == 1
+    assert len(w.fake.calls_to("CreateCodeInterpreter")) == 2
+
+
+@scenario
+def vpc_interpreter_outside_the_configured_network_is_denied(w: World) -> None:
+    op = w.driver.create_stack(changed(w.vpc, SubnetIds=["subnet-0aaaaaaaaaaaaaaa1"]))
+
+    created = op.first
+    assert created.status == "FAILED"
+    assert "AccessDeniedException" in (created.reason or "")
+    assert "bedrock-agentcore:CreateCodeInterpreter" in (created.reason or "")
+    assert w.fake.live_ids() == set()
+
+
+@scenario
+def execution_role_of_another_stack_is_not_passed(w: World) -> None:
+    other_role = "arn:aws:iam::123456789012:role/CodeInterpreter-other-ExecutionRole"
+
+    op = w.driver.create_stack(changed(w.sandbox, ExecutionRoleArn=other_role))
+
+    assert op.first.status == "FAILED"
+    assert f"iam:PassRole on resource: {other_role}" in (op.first.reason or "")
+    assert w.fake.live_ids() == set()
+
+
+@scenario
+def another_stacks_interpreter_is_never_touched(w: World) -> None:
+    other = w.fake.seed_interpreter(
+        "analytics_sandbox_elsewhere", tags={STACK_TAG_KEY: "CodeInterpreter-other"}
+    )
+
+    # A (mistaken) Delete naming the other stack's interpreter is refused by IAM.
+    props = w.driver._resource_properties(w.sandbox)
+    outcome = w.driver.send("Delete", props, physical_id=other)
+
+    assert outcome.status == "FAILED"
+    assert "AccessDeniedException" in (outcome.reason or "")
+    assert w.fake.interpreter(other).status == "READY"
+
+
+def test_name_held_by_an_interpreter_of_another_stack_is_not_adopted(world: World) -> None:
+    w = world
+    created = w.driver.create_stack(w.sandbox).first.physical_id
+    name = w.fake.interpreter(created).name
+    # Someone moved the stack's mark off the interpreter outside CloudFormation.
+    w.fake.interpreter(created).tags[STACK_TAG_KEY] = "CodeInterpreter-other"
+
+    op = w.driver.update_stack(changed(w.sandbox, Description="Doomed"), stack_fails_later=True)
+
+    rollback = op.outcomes[1]
+    assert rollback.status == "FAILED"
+    assert f"name {name} is held by {created}, which does not carry this stack's tag" in (
+        rollback.reason or ""
+    )
+
+
+@pytest.mark.parametrize("denied", [True, False], ids=["access-denied", "not-found"])
+def test_delete_of_a_vanished_interpreter_succeeds_whatever_aws_answers(
+    world: World, denied: bool
+) -> None:
+    interpreter_id = world.driver.create_stack(world.sandbox).first.physical_id
+    world.fake.delete_outside_cloudformation(interpreter_id)
+    world.fake.missing_interpreter_denied = denied
+
+    op = world.driver.delete_stack()
+
+    assert op.first.status == "SUCCESS"
+    expected = "AccessDeniedException" if denied else "ResourceNotFoundException"
+    assert [call.outcome for call in world.fake.calls_to("DeleteCodeInterpreter")] == [expected]
+    world.driver.assert_consistent()
 
 
 @pytest.mark.parametrize("run", SCENARIOS, ids=lambda run: run.__name__.replace("_", "-"))
@@ -551,27 +706,6 @@ def test_scenario(run: Callable[[World], None], world: World) -> None:
 # --------------------------------------------------------------------------- tables
 
 
-@pytest.mark.parametrize(
-    ("cloudformation_value", "sent"),
-    [("true", True), ("false", False), ("TRUE", True)],
-    ids=["true", "false", "upper-case"],
-)
-def test_string_booleans(world: World, cloudformation_value: str, sent: bool) -> None:
-    world.driver.create_stack(changed(VPC, RequireServiceS3Endpoint=cloudformation_value))
-
-    (create,) = world.fake.calls_to("CreateCodeInterpreter")
-    assert create.params["networkConfiguration"]["vpcConfig"]["requireServiceS3Endpoint"] is sent
-    world.driver.assert_consistent()
-
-
-def test_require_s3_endpoint_false_outside_vpc_is_ignored(world: World) -> None:
-    op = world.driver.create_stack(changed(SANDBOX, RequireServiceS3Endpoint="false"))
-
-    assert op.first.status == "SUCCESS"
-    (create,) = world.fake.calls_to("CreateCodeInterpreter")
-    assert create.params["networkConfiguration"] == {"networkMode": "SANDBOX"}
-
-
 INVALID_PROPERTIES = [
     pytest.param(
         changed(SANDBOX, Name="my-interpreter"), ["Name='my-interpreter'"], id="name-with-hyphen"
@@ -580,7 +714,9 @@ INVALID_PROPERTIES = [
         changed(SANDBOX, Name="1st"), ["Name='1st'", "[a-zA-Z]"], id="name-starts-with-digit"
     ),
     pytest.param(
-        changed(SANDBOX, Name="a" * 49), ["Name=", "49 characters", "1-48"], id="name-too-long"
+        changed(SANDBOX, Name="a" * 49),
+        ["Name=", "[a-zA-Z][a-zA-Z0-9_]{0,47}"],
+        id="name-too-long",
     ),
     pytest.param(
         {k: v for k, v in SANDBOX.items() if k != "Name"}, ["Name is required"], id="name-missing"
@@ -629,14 +765,9 @@ INVALID_PROPERTIES = [
         id="subnets-outside-vpc",
     ),
     pytest.param(
-        changed(SANDBOX, RequireServiceS3Endpoint="true"),
-        ["RequireServiceS3Endpoint=true"],
-        id="s3-endpoint-outside-vpc",
-    ),
-    pytest.param(
-        changed(VPC, RequireServiceS3Endpoint="yes"),
-        ["RequireServiceS3Endpoint='yes'"],
-        id="s3-endpoint-not-boolean",
+        changed(VPC, RequireServiceS3Endpoint="false"),
+        ["RequireServiceS3Endpoint is not accepted", "applies only to Agent Runtimes"],
+        id="agent-runtime-only-s3-endpoint",
     ),
     pytest.param(
         changed(VPC, SubnetIds="subnet-0123456789abcdef0"),
@@ -645,13 +776,23 @@ INVALID_PROPERTIES = [
     ),
     pytest.param(
         changed(SANDBOX, Certificates=["arn:aws:s3:::bucket/ca.pem"]),
-        ["Secrets Manager secret ARN"],
+        ["Certificates[0]='arn:aws:s3:::bucket/ca.pem'", ":secretsmanager:"],
         id="bad-certificate-arn",
     ),
     pytest.param(
-        changed(SANDBOX, Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(51)]),
-        ["51 keys", "at most 50"],
+        changed(SANDBOX, Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)]),
+        ["50 keys", "at most 49", STACK_TAG_KEY],
         id="too-many-tags",
+    ),
+    pytest.param(
+        changed(SANDBOX, Tags=[{"Key": STACK_TAG_KEY, "Value": "CodeInterpreter-other"}]),
+        [f"Tags[0].Key='{STACK_TAG_KEY}' is reserved"],
+        id="stack-tag-key",
+    ),
+    pytest.param(
+        changed(SANDBOX, Tags=[{"Key": "team", "Value": "caf\u00e9"}]),
+        ["Tags[0].Value='caf\u00e9'"],
+        id="non-ascii-tag-value",
     ),
     pytest.param(
         changed(SANDBOX, Tags=[{"Key": "aws:owner", "Value": "x"}]),
@@ -784,45 +925,30 @@ def test_vendored_model_is_the_pinned_botocore_copy(index: ModuleType) -> None:
     assert vendor_botocore_model.main(["--check"]) == 0
 
 
-def test_model_has_every_member_the_handler_sends(index: ModuleType) -> None:
+def test_largest_request_the_handler_can_send_is_valid_for_the_model(index: ModuleType) -> None:
     model = index.new_client().meta.service_model
     create_input = model.operation_model("CreateCodeInterpreter").input_shape
     spec = index.parse_properties(
         changed(
             VPC,
-            Certificates=[CA_BUNDLE_ARN],
-            Name="n" * 48,
-            Description="x" * 4096,
-            Tags=[{"Key": f"key{n}", "Value": "v" * 256} for n in range(50)],
+            Certificates=[
+                f"arn:aws:secretsmanager:us-east-1:123456789012:secret:ca{n}-AbCdEf"
+                for n in range(constraints.CERTIFICATES.max_items or 0)
+            ],
+            Name="n" * constraints.MAX_INTERPRETER_NAME_LENGTH,
+            Description="x" * (constraints.DESCRIPTION.max_length or 0),
+            Tags=[{"Key": f"key{n}", "Value": "v" * 256} for n in range(49)],
         )
     )
-    request = index.Request("Create", "stack", "request", "Logical", None, {}, {})
-    params = index.create_request(spec, index.interpreter_name(spec, request), "a" * 64)
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/CodeInterpreter-dev/guid"
+    request = index.Request("Create", stack, "request", "Logical", None, {}, {})
+    params = index.create_request(
+        spec, index.interpreter_name(spec, request), "a" * 64, index.owned_tags(spec, request)
+    )
 
     check_against_shape(create_input, params, "CreateCodeInterpreter")
-
-    # The handler's own limits are the model's, so a model refresh cannot drift from them.
-    shapes = {name: model.shape_for(name).metadata for name in model.shape_names}
-    assert shapes["SandboxName"]["pattern"] == index.NAME_PATTERN
-    assert shapes["RoleArn"]["pattern"] == index.ROLE_ARN_PATTERN
-    assert shapes["RoleArn"]["max"] == index.MAX_ROLE_ARN_LENGTH
-    assert shapes["SubnetId"]["pattern"] == index.SUBNET_ID_PATTERN
-    assert shapes["SecurityGroupId"]["pattern"] == index.SECURITY_GROUP_ID_PATTERN
-    assert shapes["Subnets"]["max"] == shapes["SecurityGroups"]["max"] == index.MAX_VPC_IDS
-    assert shapes["ToolSecretArn"]["pattern"] == index.CERTIFICATE_ARN_PATTERN
-    assert shapes["Certificates"]["max"] == index.MAX_CERTIFICATES
-    assert shapes["TagKey"]["pattern"] == shapes["TagValue"]["pattern"] == index.TAG_PATTERN
-    assert shapes["TagKey"]["max"] == index.MAX_TAG_KEY_LENGTH
-    assert shapes["TagValue"]["max"] == index.MAX_TAG_VALUE_LENGTH
-    assert shapes["TagsMap"]["max"] == index.MAX_TAGS
-    assert shapes["Description"]["max"] == index.MAX_DESCRIPTION_LENGTH
-    assert tuple(shapes["CodeInterpreterNetworkMode"]["enum"]) == index.NETWORK_MODES
-    assert shapes["CodeInterpreterId"]["pattern"] == (
-        rf"(aws\.codeinterpreter\.v1|{index.CUSTOM_INTERPRETER_ID_PATTERN})"
-    )
-    assert {"CREATING", "READY", "CREATE_FAILED", "DELETING", "DELETE_FAILED", "DELETED"} == set(
-        shapes["CodeInterpreterStatus"]["enum"]
-    )
+    assert len(params["tags"]) == constraints.TAGS.max_items
+    assert "requireServiceS3Endpoint" not in params["networkConfiguration"]["vpcConfig"]
 
 
 def test_production_client_config_is_bounded(index: ModuleType) -> None:
@@ -881,7 +1007,7 @@ def test_names_and_tokens_are_deterministic_per_request(index: ModuleType) -> No
     name = index.interpreter_name(spec, first)
     assert name == index.interpreter_name(spec, again)
     assert len(name) == 48
-    assert re.fullmatch(index.NAME_PATTERN, name)
+    assert constraints.INTERPRETER_NAME.accepts(name)
     assert index.client_token(first) == index.client_token(again)
     assert index.client_token(first) != index.client_token(later)
     assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,256}", index.client_token(first))
@@ -902,11 +1028,11 @@ def test_logs_never_contain_response_url_or_credentials(
 ) -> None:
     caplog.set_level("INFO")
     world.fake.reject_role_until_propagated(times=1)
-    world.driver.create_stack(SANDBOX)
-    world.driver.update_stack(changed(SANDBOX, Tags=[]))
+    world.driver.create_stack(world.sandbox)
+    world.driver.update_stack(changed(world.sandbox, Tags=[]))
     world.fake.fail_next_creation("Quota exceeded")
-    world.driver.update_stack(changed(SANDBOX, Description="fails"))
-    world.driver.update_stack(changed(SANDBOX, Name="bad-name"))
+    world.driver.update_stack(changed(world.sandbox, Description="fails"))
+    world.driver.update_stack(changed(world.sandbox, Name="bad-name"))
     world.driver.delete_stack()
 
     captured = capsys.readouterr()
@@ -932,14 +1058,24 @@ def test_logs_never_contain_response_url_or_credentials(
     assert {"create.role_not_ready", "update.retag", "ready.poll", "delete.poll"} <= steps
 
 
-def test_zipped_asset_is_at_most_one_mib() -> None:
+def test_deployed_asset_is_the_handler_with_its_shared_package_and_small(
+    variant_app: SynthesizedApp, handler_stack: StackResources
+) -> None:
+    """The asset CloudFormation deploys, as synthesized: handler, shared package, API model."""
+    (asset_hash,) = {
+        r["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        for r in handler_stack.resources.values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("index.")
+    }
+    asset_dir = variant_app.outdir / f"asset.{asset_hash}"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(ASSET_DIR.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(ASSET_DIR))
+        for path in sorted(asset_dir.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(asset_dir))
     names = set(zipfile.ZipFile(buffer).namelist())
 
     assert buffer.tell() <= 1024 * 1024
-    assert "index.py" in names
-    assert {f"models/{MODEL_SUBDIR}/{name}" for name in MODEL_FILES} <= names
+    assert {"index.py", "agentcore_api/constraints.py", "agentcore_api/resources.py"} <= names
+    assert {f"agentcore_api/models/{MODEL_SUBDIR}/{name}" for name in MODEL_FILES} <= names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]

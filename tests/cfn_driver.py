@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from control_plane_fake import ACCOUNT_ID, REGION, Call, ControlPlaneFake
+from iam_simulation import Principal
 
 CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 MISSING_PHYSICAL_ID_MARKER = "AWSCDK::CustomResourceProviderFramework::MISSING_PHYSICAL_ID"
@@ -157,10 +158,13 @@ class CloudFormationDriver:
         is_complete_timeout: float = 60,
         on_event_invocations: int = 1,
         service_timeout: str | None = "2100",
+        on_event_principal: Principal | None = None,
+        is_complete_principal: Principal | None = None,
     ) -> None:
         self.handler = handler
         self.fake = fake
         self.clock = clock
+        self.stack_name = stack_name
         self.stack_id = (
             f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{STACK_GUID}"
         )
@@ -171,6 +175,9 @@ class CloudFormationDriver:
         self.is_complete_timeout = is_complete_timeout
         self.on_event_invocations = on_event_invocations
         self.service_timeout = service_timeout
+        # The two functions run under their own roles; the fake authorizes each call as theirs.
+        self.on_event_principal = on_event_principal
+        self.is_complete_principal = is_complete_principal
         self.service_token = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FRAMEWORK_FUNCTION}"
         # CloudFormation's view of the resource.
         self.physical_id: str | None = None
@@ -281,6 +288,7 @@ class CloudFormationDriver:
             return outcome
 
         results: list[Any] = []
+        self.fake.caller = self.on_event_principal
         try:
             for _ in range(self.on_event_invocations):
                 results.append(
@@ -312,6 +320,7 @@ class CloudFormationDriver:
 
         polls = 0
         deadline = self.clock.now + self.total_timeout
+        self.fake.caller = self.is_complete_principal
         while True:
             polls += 1
             try:
@@ -369,7 +378,7 @@ class CloudFormationDriver:
         request_id = str(uuid.uuid4())
         response_url = (
             "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
-            f"arn%3Aaws%3Acloudformation%3A{REGION}%3A{ACCOUNT_ID}%3Astack/CodeInterpreter-dev/"
+            f"arn%3Aaws%3Acloudformation%3A{REGION}%3A{ACCOUNT_ID}%3Astack/{self.stack_name}/"
             f"{STACK_GUID}%7C{self.logical_id}%7C{request_id}"
             f"?{PRESIGNED_QUERY}{uuid.uuid4().hex * 2}"
         )

@@ -10,6 +10,13 @@ would reject fails the test with an AssertionError instead of being answered.
 State follows the service: interpreters by id with name, status, ARN, tags and failure reason;
 names unique per account and region; clientToken idempotency; CREATING and DELETING last for a
 configurable number of GetCodeInterpreter polls; faults can be queued per operation.
+
+With an `Authorizer`, every call is first authorized as AWS documents it (see `iam_requests`):
+the caller's identity policies from the synthesized template decide, and a denial is answered
+with AccessDeniedException. What AWS states only in prose is enforced too: a code interpreter
+refuses `vpcConfig.requireServiceS3Endpoint`; certificates are read from Secrets Manager with the
+caller's credentials; the first VPC-mode interpreter of an account needs the caller to create
+AgentCore's network service-linked role.
 """
 
 from __future__ import annotations
@@ -28,6 +35,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.model import OperationModel, ServiceModel, Shape
+from iam_simulation import Authorizer, IamRequest, Principal
+
+from agentcore_api.resources import (
+    NETWORK_SERVICE_LINKED_ROLE_NAME,
+    NETWORK_SERVICE_NAME,
+    SERVICE_PRINCIPAL,
+    custom_interpreter_arn,
+    network_service_linked_role_arn,
+)
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -102,7 +118,14 @@ class _RawBody(io.BytesIO):
 
 
 class ControlPlaneFake:
-    def __init__(self, *, creating_polls: int = 1, deleting_polls: int = 1, seed: int = 7) -> None:
+    def __init__(
+        self,
+        *,
+        creating_polls: int = 1,
+        deleting_polls: int = 1,
+        seed: int = 7,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         # How many GetCodeInterpreter calls an interpreter stays CREATING / DELETING for.
         self.creating_polls = creating_polls
         self.deleting_polls = deleting_polls
@@ -119,6 +142,17 @@ class ControlPlaneFake:
         self._random = random.Random(seed)  # noqa: S311 - reproducible ids, not secrets
         self._clock = datetime(2026, 1, 1, tzinfo=UTC)
         self._model: ServiceModel | None = None
+        # IAM: who is calling (set by the CloudFormation driver per entry point) and what the
+        # account holds that authorization depends on.
+        self.authorizer = authorizer
+        self.caller: Principal | None = None
+        self.service_linked_roles: set[str] = set()
+        # Secrets Manager: full secret ARN -> ARN of the KMS key that encrypts it (None: AWS's).
+        self.secrets: dict[str, str | None] = {}
+        # What AWS answers for a tag-scoped call on an interpreter that does not exist is not
+        # documented: IAM has no tags to match, so AccessDeniedException is as likely as
+        # ResourceNotFoundException. The handler must cope with both; tests pick one.
+        self.missing_interpreter_denied = True
 
     # ------------------------------------------------------------------ wiring
 
@@ -159,9 +193,11 @@ class ControlPlaneFake:
         """The next interpreter whose deletion finishes ends in DELETE_FAILED instead."""
         self._next_delete_failure.append(reason)
 
-    def seed_interpreter(self, name: str, *, status: str = "READY") -> str:
+    def seed_interpreter(
+        self, name: str, *, status: str = "READY", tags: Mapping[str, str] | None = None
+    ) -> str:
         """An interpreter someone else made in the same account, outside the stack."""
-        interpreter = self._new_interpreter(name, {"name": name}, {}, status=status)
+        interpreter = self._new_interpreter(name, {"name": name}, dict(tags or {}), status=status)
         interpreter.seeded = True
         return interpreter.interpreter_id
 
@@ -210,6 +246,7 @@ class ControlPlaneFake:
             self.calls.append(Call(operation, params, fault.code))
             return self._error(request, fault.code, fault.message, fault.extra)
         try:
+            self._authorize(operation, params)
             status, body = getattr(self, f"_op_{operation}")(params)
         except ServiceError as error:
             self.calls.append(Call(operation, params, error.code))
@@ -291,6 +328,127 @@ class ControlPlaneFake:
     def _request_id(self) -> str:
         return "".join(self._random.choices(string.hexdigits.lower(), k=32))
 
+    # ------------------------------------------------------------------ IAM
+
+    def iam_requests(self, operation: str, params: Mapping[str, Any]) -> list[IamRequest]:
+        """The requests IAM authorizes for one call, per the Service Authorization Reference.
+
+        CreateCodeInterpreter has no resource type (resource "*") and takes the request's tags
+        and, in VPC mode, its subnets and security groups as condition keys; passing an
+        execution role is iam:PassRole on it. Calls on one interpreter are authorized on its
+        ARN with its tags as aws:ResourceTag; tagging calls add aws:RequestTag / aws:TagKeys.
+        """
+        action = f"bedrock-agentcore:{operation}"
+        if operation == "CreateCodeInterpreter":
+            return self._create_requests(action, params)
+        if operation == "ListCodeInterpreters":
+            return [IamRequest(action, "*")]
+        if "resourceArn" in params:
+            arn = params["resourceArn"]
+            interpreter = self._find_by_arn(arn)
+        else:
+            arn = _custom_arn(params["codeInterpreterId"])
+            interpreter = self._interpreters.get(params["codeInterpreterId"])
+        context: dict[str, str | tuple[str, ...]] = {}
+        if interpreter is not None:
+            context.update(
+                {f"aws:ResourceTag/{key}": value for key, value in interpreter.tags.items()}
+            )
+        if operation == "TagResource":
+            context.update({f"aws:RequestTag/{k}": v for k, v in params["tags"].items()})
+            context["aws:TagKeys"] = tuple(params["tags"])
+        if operation == "UntagResource":
+            context["aws:TagKeys"] = tuple(params["tagKeys"])
+        return [IamRequest(action, arn, context)]
+
+    def _create_requests(self, action: str, params: Mapping[str, Any]) -> list[IamRequest]:
+        tags = params.get("tags", {})
+        context: dict[str, str | tuple[str, ...]] = {
+            f"aws:RequestTag/{key}": value for key, value in tags.items()
+        }
+        if tags:
+            context["aws:TagKeys"] = tuple(tags)
+        vpc = params["networkConfiguration"].get("vpcConfig")
+        if vpc is not None:
+            context["bedrock-agentcore:subnets"] = tuple(vpc["subnets"])
+            context["bedrock-agentcore:securityGroups"] = tuple(vpc["securityGroups"])
+        requests = [IamRequest(action, "*", context)]
+        if "executionRoleArn" in params:
+            requests.append(
+                IamRequest(
+                    "iam:PassRole",
+                    params["executionRoleArn"],
+                    {"iam:PassedToService": SERVICE_PRINCIPAL},
+                )
+            )
+        if vpc is not None and NETWORK_SERVICE_LINKED_ROLE_NAME not in self.service_linked_roles:
+            requests.append(
+                IamRequest(
+                    "iam:CreateServiceLinkedRole",
+                    network_service_linked_role_arn(partition="aws", account=ACCOUNT_ID),
+                    {"iam:AWSServiceName": NETWORK_SERVICE_NAME},
+                )
+            )
+        return requests
+
+    def _certificate_requests(self, secret_arn: str) -> list[IamRequest]:
+        """Reading a certificate with the caller's credentials: the secret, and its key."""
+        full_arn = self._secret_full_arn(secret_arn)
+        requests = [IamRequest("secretsmanager:GetSecretValue", full_arn)]
+        key_arn = self.secrets[full_arn]
+        if key_arn is not None:
+            requests.append(
+                IamRequest(
+                    "kms:Decrypt",
+                    key_arn,
+                    {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"},
+                )
+            )
+        return requests
+
+    def _secret_full_arn(self, secret_arn: str) -> str:
+        matches = [
+            arn for arn in self.secrets if arn == secret_arn or arn[: -len("-AbCdEf")] == secret_arn
+        ]
+        if len(matches) != 1:
+            raise ServiceError(
+                "ValidationException",
+                f"Certificate secret {secret_arn} was not found in Secrets Manager",
+                {"reason": "FieldValidationFailed"},
+            )
+        return matches[0]
+
+    def _authorize(self, operation: str, params: Mapping[str, Any]) -> None:
+        if self.authorizer is None:
+            return
+        assert self.caller is not None, "the test did not say who calls the control plane"
+        requests = self.iam_requests(operation, params)
+        subject = requests[0]
+        missing = subject.resource != "*" and not any(
+            key.startswith("aws:ResourceTag/") for key in subject.context
+        )
+        if missing and not self.missing_interpreter_denied:
+            return  # the operation itself answers ResourceNotFoundException
+        denial = self.authorizer.first_denial(self.caller, requests)
+        if denial is not None:
+            raise ServiceError("AccessDeniedException", denial.access_denied_message())
+        if operation == "CreateCodeInterpreter":
+            vpc = params["networkConfiguration"].get("vpcConfig")
+            if vpc is not None:
+                self.service_linked_roles.add(NETWORK_SERVICE_LINKED_ROLE_NAME)
+            for certificate in params.get("certificates", []):
+                secret_arn = certificate["location"]["secretsManager"]["secretArn"]
+                denial = self.authorizer.first_denial(
+                    self.caller, self._certificate_requests(secret_arn)
+                )
+                if denial is not None:
+                    raise ServiceError(
+                        "ValidationException",
+                        f"Could not read certificate {secret_arn} with the caller's credentials:"
+                        f" {denial.access_denied_message()}",
+                        {"reason": "FieldValidationFailed"},
+                    )
+
     # ------------------------------------------------------------------ operations
 
     def _op_CreateCodeInterpreter(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
@@ -308,6 +466,15 @@ class ControlPlaneFake:
             previous = self._interpreters.get(interpreter_id)
             status = previous.status if previous else "DELETED"
             return 202, self._create_response(interpreter_id, status)
+        vpc = params["networkConfiguration"].get("vpcConfig", {})
+        if "requireServiceS3Endpoint" in vpc:
+            # The model's documentation: "This field applies only to Agent Runtimes. It is not
+            # applicable to Browsers or Code Interpreters."
+            raise ServiceError(
+                "ValidationException",
+                "requireServiceS3Endpoint is not supported for code interpreters",
+                {"reason": "FieldValidationFailed"},
+            )
         name = params["name"]
         if any(other.name == name for other in self._interpreters.values()):
             raise ServiceError(
@@ -455,10 +622,13 @@ class ControlPlaneFake:
         return interpreter
 
     def _by_arn(self, arn: str) -> Interpreter:
-        for interpreter in self._interpreters.values():
-            if interpreter.arn == arn:
-                return interpreter
-        raise ServiceError("ResourceNotFoundException", f"Resource {arn} not found")
+        interpreter = self._find_by_arn(arn)
+        if interpreter is None:
+            raise ServiceError("ResourceNotFoundException", f"Resource {arn} not found")
+        return interpreter
+
+    def _find_by_arn(self, arn: str) -> Interpreter | None:
+        return next((i for i in self._interpreters.values() if i.arn == arn), None)
 
     @staticmethod
     def _check_tags(tags: Mapping[str, str]) -> None:
@@ -505,8 +675,8 @@ def _not_found(interpreter_id: str) -> ServiceError:
 
 
 def _custom_arn(interpreter_id: str) -> str:
-    return (
-        f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT_ID}:code-interpreter-custom/{interpreter_id}"
+    return custom_interpreter_arn(
+        partition="aws", region=REGION, account=ACCOUNT_ID, interpreter_id=interpreter_id
     )
 
 
