@@ -125,7 +125,9 @@ def handler_code() -> lambda_.Code:
         bundling=BundlingOptions(
             # Never pulled: local bundling always succeeds.
             image=DockerImage.from_registry("public.ecr.aws/docker/library/busybox:stable"),
-            local=_HandlerWithSharedPackage(),
+            # jsii hands the options to a Python implementation as one positional struct, not
+            # as the keyword arguments of the generated interface, hence the cast.
+            local=cast(ILocalBundling, _HandlerWithSharedPackage()),
         ),
     )
 
