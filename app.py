@@ -18,7 +18,7 @@ import aws_cdk as cdk
 from stacks.code_interpreter_stack import CodeInterpreterStack
 from stacks.compliance import NAG_CONTEXT, SHOW_ACKNOWLEDGED_CONTEXT, add_rule_packs
 from stacks.config import ConfigError, load_environments, parse_flag
-from stacks.deploy_access_stack import build_deploy_access
+from stacks.deploy_access_stack import build_deploy_access, load_github_context
 
 
 def build_app(app: cdk.App) -> list[CodeInterpreterStack]:
@@ -30,9 +30,17 @@ def build_app(app: cdk.App) -> list[CodeInterpreterStack]:
         parse_flag(key, app.node.try_get_context(key))
         for key in (NAG_CONTEXT, SHOW_ACKNOWLEDGED_CONTEXT)
     )
-    # Before the environment stacks, so a bad `github` entry leaves nothing half-built either.
-    build_deploy_access(app, configs)
-    stacks = [CodeInterpreterStack(app, config=config) for config in configs]
+    # Before any stack, so a bad `github` entry leaves nothing half-built either.
+    github = load_github_context(app)
+    build_deploy_access(app, github)
+    stacks = [
+        CodeInterpreterStack(
+            app,
+            config=config,
+            smoke_check=github.smoke_check_access(config.name) if github else None,
+        )
+        for config in configs
+    ]
     if run_rule_packs or show_acknowledged:
         # Every finding of these packs that is not acknowledged next to its resource fails synth.
         add_rule_packs(app, show_acknowledged=show_acknowledged)

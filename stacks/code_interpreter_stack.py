@@ -14,7 +14,9 @@ from stacks.components import (
     DiscoveryParameters,
     ExecutionRole,
 )
+from stacks.components.smoke_check_role import SmokeCheckRole
 from stacks.config import EnvironmentConfig, RemovalChoice
+from stacks.deploy_access_config import SmokeCheckAccess
 
 REMOVAL_POLICIES = {
     RemovalChoice.RETAIN: RemovalPolicy.RETAIN,
@@ -25,7 +27,14 @@ REMOVAL_POLICIES = {
 class CodeInterpreterStack(Stack):
     """Wires the constructs together for one environment; holds no logic of its own."""
 
-    def __init__(self, scope: Construct, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: EnvironmentConfig,
+        smoke_check: SmokeCheckAccess | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             scope,
             config.stack_name,
@@ -94,5 +103,18 @@ class CodeInterpreterStack(Stack):
                 "Attach to an agent's role to let it use this interpreter",
             ),
         }
+        # A CI job that deploys this environment runs its smoke check with an agent's access.
+        if smoke_check is not None:
+            self.smoke_check_role = SmokeCheckRole(
+                self,
+                "SmokeCheckRole",
+                subject=smoke_check.subject,
+                oidc_provider_arn=smoke_check.oidc_provider_arn,
+                access=self.agent_access,
+            )
+            outputs["SmokeCheckRoleArn"] = (
+                self.smoke_check_role.role_arn,
+                "Role the CI deploy job assumes to run the smoke check",
+            )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -54,6 +54,15 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True, kw_only=True)
+class SmokeCheckAccess:
+    """The GitHub token subject of one environment's deploy job, and the OIDC provider that
+    issues it (None: the account's provider for GitHub, which the DeployAccess stack creates)."""
+
+    subject: str
+    oidc_provider_arn: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class GitHubDeployConfig:
     """One repository's GitHub Actions jobs, and the environments and branch they deploy from."""
 
@@ -65,6 +74,18 @@ class GitHubDeployConfig:
     account: str | None
     region: str | None
 
+    def smoke_check_access(self, environment: str) -> SmokeCheckAccess | None:
+        """Who may run `environment`'s post-deploy smoke check: its deploy job, nobody else."""
+        if environment not in self.environments:
+            return None
+        return SmokeCheckAccess(
+            subject=self._environment_subject(environment),
+            oidc_provider_arn=self.oidc_provider_arn,
+        )
+
+    def _environment_subject(self, environment: str) -> str:
+        return f"repo:{self.repository}:environment:{environment}"
+
     @property
     def oidc_subjects(self) -> tuple[str, ...]:
         """The `sub` claims GitHub puts in the tokens of the jobs that may deploy.
@@ -72,7 +93,7 @@ class GitHubDeployConfig:
         A job bound to a GitHub Environment gets `...:environment:<name>` whatever its branch;
         any other job gets `...:ref:refs/heads/<branch>`.
         """
-        subjects = [f"repo:{self.repository}:environment:{name}" for name in self.environments]
+        subjects = [self._environment_subject(name) for name in self.environments]
         if self.branch is not None:
             subjects.append(f"repo:{self.repository}:ref:refs/heads/{self.branch}")
         return tuple(subjects)

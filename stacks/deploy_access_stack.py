@@ -6,7 +6,7 @@ per account, by hand, before the first deployment from CI (see "Deploy from CI" 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack
@@ -14,7 +14,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.components.github_deploy_role import GitHubDeployRole
-from stacks.config import EnvironmentConfig
 from stacks.deploy_access_config import (
     BOOTSTRAP_QUALIFIER_CONTEXT,
     DEFAULT_BOOTSTRAP_QUALIFIER,
@@ -66,23 +65,29 @@ class DeployAccessStack(Stack):
         )
 
 
+def load_github_context(app: Construct) -> GitHubDeployConfig | None:
+    """The app's `github` context entry, validated against every configured environment (not
+    just a `-c env=<name>` selection), or None when there is none.
+
+    Raises ConfigError for a bad entry, before any construct is added.
+    """
+    environments = app.node.try_get_context("environments")
+    qualifier = app.node.try_get_context(BOOTSTRAP_QUALIFIER_CONTEXT)
+    return load_github_config(
+        app.node.try_get_context("github"),
+        list(environments) if isinstance(environments, Mapping) else [],
+        synthesizer_qualifier=DEFAULT_BOOTSTRAP_QUALIFIER if qualifier is None else str(qualifier),
+    )
+
+
 def build_deploy_access(
-    app: Construct, configs: Sequence[EnvironmentConfig]
+    app: Construct, github: GitHubDeployConfig | None
 ) -> DeployAccessStack | None:
     """Add the DeployAccess stack when the app's context has a `github` entry.
 
-    `configs` are the environments this app synthesizes. A `-c env=<name>` run synthesizes that
-    one environment's stack only (that is what `make deploy ENV=...` deploys), so it gets None.
-    Raises ConfigError for a bad `github` entry, before any construct is added.
+    A `-c env=<name>` run synthesizes that one environment's stack only (that is what
+    `make deploy ENV=...` deploys), so it gets None.
     """
-    if app.node.try_get_context("env") is not None:
-        return None
-    qualifier = app.node.try_get_context(BOOTSTRAP_QUALIFIER_CONTEXT)
-    github = load_github_config(
-        app.node.try_get_context("github"),
-        [config.name for config in configs],
-        synthesizer_qualifier=DEFAULT_BOOTSTRAP_QUALIFIER if qualifier is None else str(qualifier),
-    )
-    if github is None:
+    if github is None or app.node.try_get_context("env") is not None:
         return None
     return DeployAccessStack(app, config=github)

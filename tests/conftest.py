@@ -6,11 +6,26 @@ synthesized once per test session and every template test reads from that one as
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
+import botocore.httpsession
+import botocore.loaders
 import pytest
+from botocore.config import Config
+from cfn_driver import Clock, Sleeps
+from code_interpreter import index as handler_module
+from control_plane_fake import FAKE_CREDENTIALS
 from iam_simulation import IamEvaluator
-from synthesis import VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context, synthesize
+from synthesis import (
+    VARIANT_ENVIRONMENTS,
+    VARIANT_GITHUB,
+    SynthesizedApp,
+    cdk_context,
+    synthesize,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -39,7 +54,9 @@ def shipped_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 @pytest.fixture(scope="session")
 def variant_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     """Settings the shipped cdk.json does not use: pinned env, VPC and PUBLIC modes."""
-    return synthesize(VARIANT_ENVIRONMENTS, tmp_path_factory.mktemp("variants"))
+    return synthesize(
+        VARIANT_ENVIRONMENTS, tmp_path_factory.mktemp("variants"), github=VARIANT_GITHUB
+    )
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +65,80 @@ def iam_evaluator() -> Iterator[IamEvaluator]:
     evaluator = IamEvaluator()
     yield evaluator
     evaluator.close()
+
+
+@pytest.fixture(autouse=True)
+def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test: fake credentials, no config files or metadata, and no HTTP request at all.
+
+    Whatever the shell holds (a profile, keys, SSO), nothing in the suite can reach AWS: a
+    request that no fake or stub answers fails the test instead of leaving the machine.
+    """
+    for key, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    for key in ("AWS_PROFILE", "AWS_DATA_PATH", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(key, raising=False)
+
+    def refuse_network(*_: Any, **__: Any) -> None:
+        raise AssertionError("a test tried to reach the network")
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", refuse_network)
+
+
+@pytest.fixture
+def index() -> ModuleType:
+    """The handler module, reloaded so that no cached client leaks between tests."""
+    return importlib.reload(handler_module)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sleeps(index: ModuleType, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    recorder = Sleeps(clock, [])
+    monkeypatch.setattr(index, "sleep", recorder)
+    return recorder
+
+
+_PARSED_MODEL_FILES: dict[str, Any] = {}
+
+
+@pytest.fixture
+def fast_model_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse each botocore data file once per test run instead of once per client.
+
+    Every test builds its own client the way the handler does; parsing the ~1 MB endpoint and
+    service models again each time would dominate the run. botocore already shares parsed
+    models between the clients of one session, so sharing them between sessions is safe.
+    """
+    load_file = botocore.loaders.JSONFileLoader.load_file
+
+    def load_file_once(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
+        if file_path not in _PARSED_MODEL_FILES:
+            _PARSED_MODEL_FILES[file_path] = load_file(self, file_path)
+        return _PARSED_MODEL_FILES[file_path]
+
+    monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file", load_file_once)
+
+
+# One attempt per call: each injected fault reaches the handler instead of being absorbed by
+# botocore's own retries (test_production_client_retries_throttling covers those).
+SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@pytest.fixture
+def handler_client(
+    index: ModuleType, monkeypatch: pytest.MonkeyPatch, fast_model_loading: None
+) -> Any:
+    """The client the handler uses (its vendored model, real botocore), one attempt per call."""
+    client = index.new_client(config=index.CLIENT_CONFIG.merge(SINGLE_ATTEMPT))
+    monkeypatch.setattr(index, "control_plane", lambda: client)
+    return client

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentcore_api.resources import BUILT_IN_INTERPRETER_ID, custom_interpreter_arn
+
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATOR = ROOT / "tests" / "iam_evaluator.mjs"
 IAM_DATA_PACKAGE = ROOT / "node_modules" / "@cloud-copilot" / "iam-data" / "package.json"
@@ -457,6 +459,42 @@ class StackResources:
             ),
         )
 
+    def only_role_trusting(self, service: str) -> str:
+        """The one role that `service` may assume (e.g. the interpreter's execution role)."""
+        (role,) = [
+            logical_id
+            for logical_id in self.logical_ids("AWS::IAM::Role")
+            if any(
+                statement.get("Principal", {}).get("Service") == service
+                for statement in self.resources[logical_id]["Properties"][
+                    "AssumeRolePolicyDocument"
+                ]["Statement"]
+            )
+        ]
+        return role
+
+    def parameter_value(self, leaf: str) -> Any:
+        """The value of the SSM parameter whose name ends in `/<leaf>`, resolved."""
+        (value,) = [
+            self.resources[logical_id]["Properties"]["Value"]
+            for logical_id in self.logical_ids("AWS::SSM::Parameter")
+            if str(self.resolve(self.resources[logical_id]["Properties"]["Name"])).endswith(
+                f"/{leaf}"
+            )
+        ]
+        return self.resolve(value)
+
+    def bucket_keys(self) -> dict[str, str | None]:
+        """Each bucket's name and the KMS key ARN that encrypts it (None: S3-managed keys)."""
+        keys: dict[str, str | None] = {}
+        for logical_id in self.logical_ids("AWS::S3::Bucket"):
+            encryption = self.resources[logical_id]["Properties"].get("BucketEncryption", {})
+            rules = encryption.get("ServerSideEncryptionConfiguration", [{}])
+            default = rules[0].get("ServerSideEncryptionByDefault", {})
+            key = default.get("KMSMasterKeyID")
+            keys[self.ref(logical_id)] = str(self.resolve(key)) if key is not None else None
+        return keys
+
     def function_role(self, handler: str) -> str:
         """The role logical id of the function whose handler is `handler` (e.g. index.on_event)."""
         (role,) = [
@@ -538,3 +576,117 @@ def default_key_policy(account: str, partition: str = "aws") -> dict[str, Any]:
 def _uuid_from(text: str) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+# --------------------------------------------------------------------------- boto3 clients
+
+Describe = Callable[[str, Mapping[str, Any]], Sequence[IamRequest]]
+
+
+@dataclass(frozen=True)
+class _DeniedHttpResponse:
+    status_code: int = 403
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class IamGate:
+    """Authorizes every call of one boto3 client as one principal, before it is sent.
+
+    `describe` turns an operation and its parameters into the IAM requests AWS authorizes for
+    it; a denial comes back from the client as the service's own access-denied error, so the
+    code under test meets it exactly where it would on AWS.
+    """
+
+    authorizer: Authorizer
+    principal: Principal
+    describe: Describe
+    error_code: str = "AccessDeniedException"
+
+    def attach(self, client: Any) -> Any:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-parameter-build.{service}", self._remember)
+        client.meta.events.register_first(f"before-call.{service}", self._decide)
+        return client
+
+    def _remember(
+        self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        context["iam_requests"] = list(self.describe(model.name, params))
+
+    def _decide(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        denial = self.authorizer.first_denial(self.principal, context.pop("iam_requests", []))
+        if denial is None:
+            return None
+        return _DeniedHttpResponse(), {
+            "Error": {"Code": self.error_code, "Message": denial.access_denied_message()},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
+
+# TLS 1.3 over HTTPS, as botocore connects: what the artifact buckets' policies require.
+_S3_TRANSPORT: Mapping[str, ContextValue] = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
+
+
+def s3_requests(*, bucket_keys: Mapping[str, str | None], region: str) -> Describe:
+    """S3 object and listing calls as IAM sees them. `bucket_keys` names the KMS key of each
+    SSE-KMS bucket (None for SSE-S3): S3 then uses the key on the caller's behalf."""
+
+    def describe(operation: str, params: Mapping[str, Any]) -> list[IamRequest]:
+        bucket = params["Bucket"]
+        via_s3 = {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+        key_arn = bucket_keys.get(bucket)
+        if operation in ("GetObject", "HeadObject", "PutObject"):
+            # HeadObject is authorized as s3:GetObject.
+            action = "s3:PutObject" if operation == "PutObject" else "s3:GetObject"
+            requests = [IamRequest(action, f"arn:aws:s3:::{bucket}/{params['Key']}", _S3_TRANSPORT)]
+            if key_arn is not None:
+                key_action = "kms:GenerateDataKey" if operation == "PutObject" else "kms:Decrypt"
+                requests.append(IamRequest(key_action, key_arn, via_s3))
+            return requests
+        if operation == "ListObjectsV2":
+            context = {**_S3_TRANSPORT, "s3:prefix": params.get("Prefix", "")}
+            return [IamRequest("s3:ListBucket", f"arn:aws:s3:::{bucket}", context)]
+        raise AssertionError(f"S3 {operation} has no IAM mapping in the simulation yet")
+
+    return describe
+
+
+def ssm_requests(*, account: str, region: str) -> Describe:
+    """Reading parameters: one request per parameter, on its ARN."""
+
+    def describe(operation: str, params: Mapping[str, Any]) -> list[IamRequest]:
+        names = params["Names"] if operation == "GetParameters" else [params["Name"]]
+        if operation not in ("GetParameters", "GetParameter"):
+            raise AssertionError(f"SSM {operation} has no IAM mapping in the simulation yet")
+        return [
+            IamRequest(
+                f"ssm:{operation}",
+                f"arn:aws:ssm:{region}:{account}:parameter/{name.removeprefix('/')}",
+            )
+            for name in names
+        ]
+
+    return describe
+
+
+def data_plane_requests(
+    *, account: str, region: str, tags_of: Callable[[str], Mapping[str, str]]
+) -> Describe:
+    """Session calls on an interpreter (by id or ARN), with a custom interpreter's tags."""
+
+    def describe(operation: str, params: Mapping[str, Any]) -> list[IamRequest]:
+        identifier = params["codeInterpreterIdentifier"]
+        interpreter_id = identifier.rsplit("/", 1)[-1]
+        if interpreter_id == BUILT_IN_INTERPRETER_ID:
+            arn = f"arn:aws:bedrock-agentcore:{region}:aws:code-interpreter/{interpreter_id}"
+            return [IamRequest(f"bedrock-agentcore:{operation}", arn)]
+        arn = custom_interpreter_arn(
+            partition="aws", region=region, account=account, interpreter_id=interpreter_id
+        )
+        context = {
+            f"aws:ResourceTag/{key}": value for key, value in tags_of(interpreter_id).items()
+        }
+        return [IamRequest(f"bedrock-agentcore:{operation}", arn, context)]
+
+    return describe

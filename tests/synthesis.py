@@ -59,6 +59,11 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
     },
     "open": {"network_mode": "PUBLIC", "tags": {}},
 }
+# CI deploys "private": its stack gets a smoke-check role for that environment's deploy job.
+VARIANT_GITHUB: dict[str, Any] = {
+    "repository": "octo-org/agentcore-code-interpreter",
+    "environments": ["private"],
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ class SynthesizedApp:
     outdir: Path
 
 
-def synthesize(environments: Mapping[str, Any], outdir: Path) -> SynthesizedApp:
+def synthesize(
+    environments: Mapping[str, Any], outdir: Path, *, github: Mapping[str, Any] | None = None
+) -> SynthesizedApp:
     import aws_cdk as cdk
 
     from app import build_app
@@ -78,6 +85,9 @@ def synthesize(environments: Mapping[str, Any], outdir: Path) -> SynthesizedApp:
 
     # As `make deploy` synthesizes: the rule packs run, and a finding fails this synth.
     context = {**cdk_context(), "environments": environments, NAG_CONTEXT: True}
+    context.pop("github", None)
+    if github is not None:
+        context["github"] = dict(github)
     app = cdk.App(context=context, outdir=str(outdir))
     stacks = build_app(app)
     assembly = app.synth()

@@ -12,8 +12,13 @@ from synthesis import cdk_context
 from template_queries import only_resource, resources_of_type
 
 from stacks.compliance import acknowledged_findings, add_rule_packs
-from stacks.config import ConfigError, load_environments
-from stacks.deploy_access_stack import STACK_NAME, DeployAccessStack, build_deploy_access
+from stacks.config import ConfigError
+from stacks.deploy_access_stack import (
+    STACK_NAME,
+    DeployAccessStack,
+    build_deploy_access,
+    load_github_context,
+)
 
 REPOSITORY = "octo-org/agentcore-code-interpreter"
 GITHUB_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
@@ -53,7 +58,7 @@ def synthesize_deploy_access(
     if github is not None:
         context["github"] = github
     app = cdk.App(context=context, outdir=str(outdir))
-    stack = build_deploy_access(app, load_environments(context["environments"]))
+    stack = build_deploy_access(app, load_github_context(app))
     if stack is None:
         return None, {}
     # As in app.py: an unacknowledged finding of the rule packs fails this synth.
@@ -282,5 +287,5 @@ def test_a_bad_github_entry_fails_before_the_stack_exists(tmp_path: Path) -> Non
     github = {**CREATED_PROVIDER, "environments": ["dev", "qa"]}
     app = cdk.App(context={**cdk_context(), "github": github}, outdir=str(tmp_path))
     with pytest.raises(ConfigError, match="field 'environments': got 'qa'"):
-        build_deploy_access(app, load_environments(cdk_context()["environments"]))
+        build_deploy_access(app, load_github_context(app))
     assert app.node.try_find_child(STACK_NAME) is None

@@ -1,0 +1,148 @@
+"""No dead grants: every Allow statement of every synthesized template can take effect on AWS.
+
+Checked against the Service Authorization Reference (tests/service_reference.py): each action
+exists; each resource can match a resource of a type the action applies to (an action without
+resource types only on "*"); each condition key is global or one the action or its resource
+type supports. A statement failing any of these looks like least privilege and never matches:
+the mistake behind "CreateCodeInterpreter granted on code-interpreter-custom/*".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from iam_simulation import StackResources
+from service_reference import (
+    actions_matching,
+    as_list,
+    condition_key_supported,
+    globs_intersect,
+    resource_can_match,
+)
+from synthesis import SynthesizedApp
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def synthesized_templates(*apps: SynthesizedApp) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every template of the apps' assemblies, DeployAccess included."""
+    for app in apps:
+        for path in sorted(Path(app.outdir).glob("*.template.json")):
+            yield path.name.removesuffix(".template.json"), json.loads(path.read_text())
+
+
+def dead_grants(stack_name: str, template: dict[str, Any]) -> list[str]:
+    stack = StackResources(template, stack_name=stack_name, account=ACCOUNT, region=REGION)
+    for logical_id in stack.logical_ids("Custom::AgentCoreCodeInterpreter"):
+        interpreter_id = "codeinterpreter_x-0123456789"
+        arn = stack.arn("bedrock-agentcore", f"code-interpreter-custom/{interpreter_id}")
+        stack.set_custom(logical_id, interpreter_id, {"CodeInterpreterArn": arn})
+    problems = []
+    for owner, statement in stack.allow_statements():
+        where = f"{stack_name}/{owner} {statement.get('Sid', '')}".strip()
+        for pattern in as_list(statement["Action"]):
+            actions = actions_matching(pattern)
+            if not actions:
+                problems.append(f"{where}: no action {pattern} exists")
+            for action in actions:
+                for resource in as_list(statement["Resource"]):
+                    if not resource_can_match(action, resource):
+                        problems.append(f"{where}: {pattern} can never apply to {resource}")
+                for operator, keys in statement.get("Condition", {}).items():
+                    for key in keys:
+                        if not condition_key_supported(action, key):
+                            problems.append(f"{where}: {pattern} never sets {operator} {key}")
+    return problems
+
+
+def test_every_allow_statement_of_every_template_can_take_effect(
+    shipped_app: SynthesizedApp, variant_app: SynthesizedApp
+) -> None:
+    templates = dict(synthesized_templates(shipped_app, variant_app))
+    assert "CodeInterpreter-DeployAccess" in templates
+    problems = [
+        problem for name, template in templates.items() for problem in dead_grants(name, template)
+    ]
+    assert problems == []
+
+
+def test_the_check_finds_the_grants_aws_would_never_apply() -> None:
+    custom = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}:code-interpreter-custom/*"
+    template = {
+        "Resources": {
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Statement": [
+                            # The first deploy's defect: no resource type, yet a resource.
+                            {
+                                "Sid": "NoResourceType",
+                                "Effect": "Allow",
+                                "Action": "bedrock-agentcore:CreateCodeInterpreter",
+                                "Resource": custom,
+                            },
+                            {
+                                "Sid": "WrongResourceType",
+                                "Effect": "Allow",
+                                "Action": "s3:GetObject",
+                                "Resource": "arn:aws:s3:::bucket",
+                            },
+                            {
+                                "Sid": "NoSuchAction",
+                                "Effect": "Allow",
+                                "Action": "bedrock-agentcore:CreateCodeInterpreters",
+                                "Resource": "*",
+                            },
+                            {
+                                "Sid": "KeyNeverSet",
+                                "Effect": "Allow",
+                                "Action": "bedrock-agentcore:GetCodeInterpreter",
+                                "Resource": custom,
+                                "Condition": {
+                                    "StringEquals": {"bedrock-agentcore:subnets": "subnet-1"}
+                                },
+                            },
+                            {
+                                "Sid": "Fine",
+                                "Effect": "Allow",
+                                "Action": "bedrock-agentcore:GetCodeInterpreter",
+                                "Resource": custom,
+                                "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}},
+                            },
+                        ]
+                    }
+                },
+            }
+        }
+    }
+
+    problems = dead_grants("Probe", template)
+
+    assert [problem.split(":")[0].split()[-1] for problem in problems] == [
+        "NoResourceType",
+        "WrongResourceType",
+        "NoSuchAction",
+        "KeyNeverSet",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "intersect"),
+    [
+        ("arn:aws:s3:::b/out/*", "arn:*:s3:::*/*", True),
+        ("arn:aws:s3:::b", "arn:*:s3:::*/*", False),
+        ("arn:aws:secretsmanager:r:1:secret:ca-??????", "arn:*:secretsmanager:*:*:secret:*", True),
+        ("a*c", "*b*", True),
+        ("abc", "abd", False),
+        ("a?c", "abc", True),
+    ],
+)
+def test_glob_intersection(first: str, second: str, intersect: bool) -> None:
+    assert globs_intersect(first, second) is intersect
+    assert globs_intersect(second, first) is intersect
