@@ -5,6 +5,7 @@
 #   make destroy ENV=prod CONFIRM=prod   prod (and termination-protected envs) need CONFIRM
 #   make deploy-access       the GitHub OIDC deploy role (needs `github` in cdk.json)
 #   make smoke ENV=dev       post-deploy check: session, Python, shell, artifact upload
+#   make output ENV=dev NAME=CodeInterpreterId   one output of the deployed stack (outputs/dev.json)
 #   make mcp ENV=dev         stdio MCP server for agents
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -39,7 +40,7 @@ CDK := cdk
 NAG := -c agentcore:nag=true
 
 .PHONY: help setup synth test lint bench diff deploy destroy bootstrap smoke mcp constraints clean check-env \
-	check-destroy deploy-access
+	check-destroy deploy-access output
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -113,6 +114,10 @@ deploy-access: $(PY_DEPS) $(NODE_DEPS)
 
 smoke: check-env $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.smoke --env $(ENV) --outputs-file outputs/$(ENV).json
+
+# Reads outputs/<env>.json only: no AWS call, nothing to install but the venv.
+output: check-env
+	@$(VENV)/bin/python scripts/stack_output.py "$(ENV)" "$(NAME)"
 
 mcp: check-env $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.mcp_server --env $(ENV)

@@ -24,7 +24,7 @@ CONFIGURE_AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
 PINNED_USES = re.compile(
     r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # v\d+(?:\.\d+){0,2}$"
 )
-MAKE_CALL = re.compile(r"\bmake ([A-Za-z0-9_.-]+)")
+MAKE_CALL = re.compile(r"\bmake (?:-s )?([A-Za-z0-9_.-]+)")
 MAKEFILE_RULE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:(?!=)", re.MULTILINE)
 
 
@@ -126,7 +126,7 @@ def test_every_make_target_the_workflows_call_exists() -> None:
         for step in steps(job)
         for target in MAKE_CALL.findall(step.get("run", ""))
     }
-    assert called >= {"test", "synth", "setup", "diff", "deploy", "smoke"}
+    assert called >= {"test", "synth", "setup", "diff", "deploy", "output", "smoke"}
     assert sorted(called - defined) == []
 
 
@@ -197,15 +197,29 @@ def test_deploy_job_diffs_deploys_uploads_outputs_then_smoke_checks(environment:
     diff = step_index(job, run=f"make diff ENV={environment}")
     deploy = step_index(job, run=f"make deploy ENV={environment} APPROVAL=never")
     upload = step_index(job, uses="actions/upload-artifact")
+    lookup = step_index(
+        job,
+        run=f'echo "arn=$(make -s output ENV={environment} NAME=SmokeCheckRoleArn)"'
+        ' >> "$GITHUB_OUTPUT"',
+    )
+    smoke_credentials = lookup + 1
     smoke = step_index(job, run=f"make smoke ENV={environment}")
     # Package install scripts never see AWS credentials; the smoke check is the job's last word,
     # so the next environment (which `needs` this job) starts only after it passed.
-    assert install < credentials < diff < deploy < upload < smoke == len(steps(job)) - 1
+    assert install < credentials < diff < deploy < upload < lookup < smoke_credentials < smoke
+    assert smoke == len(steps(job)) - 1
     assert steps(job)[credentials]["with"] == {
         "role-to-assume": "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
         "aws-region": "${{ vars.AWS_REGION }}",
     }
     assert steps(job)[upload]["with"]["path"] == f"outputs/{environment}.json"
+    # The deploy role cannot use the interpreter: the smoke check runs under the role the stack
+    # creates for this environment's job, with exactly an agent's access.
+    assert steps(job)[smoke_credentials]["uses"].startswith(f"{CONFIGURE_AWS_CREDENTIALS}@")
+    assert steps(job)[smoke_credentials]["with"] == {
+        "role-to-assume": f"${{{{ steps.{steps(job)[lookup]['id']}.outputs.arn }}}}",
+        "aws-region": "${{ vars.AWS_REGION }}",
+    }
 
 
 def test_deploy_jobs_differ_only_in_their_environment() -> None:
