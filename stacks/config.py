@@ -122,10 +122,14 @@ def load_environments(
         )
     if selected is not None:
         if not isinstance(selected, str) or selected not in environments:
+            names = sorted(map(str, environments))
+            close = difflib.get_close_matches(str(selected), names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(
                 [
-                    f"context 'env': got {show_value(selected)}; allowed: one of "
-                    f"{', '.join(sorted(map(str, environments)))}"
+                    f"context 'env': got {show_value(selected)}{hint}; allowed: one of "
+                    f"{', '.join(names)}; to add an environment, add it under"
+                    " context.environments in cdk.json"
                 ]
             )
         environments = {selected: environments[selected]}

@@ -20,10 +20,10 @@ from code_interpreter import index as handler_module
 from control_plane_fake import FAKE_CREDENTIALS
 from iam_simulation import IamEvaluator
 from synthesis import (
+    FIXTURE_ENVIRONMENTS,
     VARIANT_ENVIRONMENTS,
     VARIANT_GITHUB,
     SynthesizedApp,
-    cdk_context,
     synthesize,
 )
 
@@ -46,9 +46,9 @@ def _no_real_aws() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def shipped_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """The app exactly as `make synth` builds it from cdk.json."""
-    return synthesize(cdk_context()["environments"], tmp_path_factory.mktemp("shipped"))
+def fixture_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The three environments the project ships, from the fixture configuration."""
+    return synthesize(FIXTURE_ENVIRONMENTS, tmp_path_factory.mktemp("fixture"))
 
 
 @pytest.fixture(scope="session")

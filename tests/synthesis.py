@@ -1,4 +1,10 @@
-"""Synthesizing the CDK app for tests: once per session, through the fixtures in conftest.py."""
+"""Synthesizing the CDK app for tests: once per session, through the fixtures in conftest.py.
+
+The suite builds its apps from the fixture configurations below, never from the environments an
+operator keeps in cdk.json: adding, renaming or removing environments there cannot break a test.
+Only tests/infrastructure/test_shipped_config.py reads cdk.json's environments. What the tests do
+take from cdk.json is the project's CDK feature flags, which shape every template.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,59 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_ENVIRONMENTS = ("dev", "staging", "prod")
+# Context keys that describe an operator's own setup rather than the project's CDK behaviour.
+OPERATOR_CONTEXT_KEYS = ("environments", "github", "env", "@aws-cdk/core:bootstrapQualifier")
+
+# Three environments like the ones the project ships, defined here so that the tests do not
+# depend on what an operator keeps in cdk.json.
+FIXTURE_ENVIRONMENTS: dict[str, Any] = {
+    "dev": {
+        "description": "Code interpreter for development agents (SANDBOX network, artifacts kept"
+        " 7 days).",
+        "network_mode": "SANDBOX",
+        "artifact_retention_days": 7,
+        "removal_policy": "destroy",
+        "tags": {"Project": "agentcore-code-interpreter", "Environment": "dev"},
+    },
+    "staging": {
+        "description": "Code interpreter for staging agents.",
+        "network_mode": "SANDBOX",
+        "artifact_retention_days": 30,
+        "removal_policy": "retain",
+        "tags": {"Project": "agentcore-code-interpreter", "Environment": "staging"},
+    },
+    "prod": {
+        "description": "Code interpreter for production agents.",
+        "network_mode": "SANDBOX",
+        "artifact_retention_days": 90,
+        "removal_policy": "retain",
+        "termination_protection": True,
+        "tags": {"Project": "agentcore-code-interpreter", "Environment": "prod"},
+    },
+}
+FIXTURE_ENVIRONMENT_NAMES = tuple(FIXTURE_ENVIRONMENTS)
 
 
-def cdk_context() -> dict[str, Any]:
-    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+def shipped_cdk_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
+    """The whole context of a cdk.json (the operator's, by default)."""
+    context: dict[str, Any] = json.loads(path.read_text())["context"]
     return context
+
+
+def project_context() -> dict[str, Any]:
+    """cdk.json's feature flags and settings, without anything that belongs to an operator."""
+    return {
+        key: value
+        for key, value in shipped_cdk_context().items()
+        if key not in OPERATOR_CONTEXT_KEYS
+    }
+
+
+def fixture_context(
+    environments: Mapping[str, Any] = FIXTURE_ENVIRONMENTS, **extra: Any
+) -> dict[str, Any]:
+    """Context for an app built from fixture environments (plus any other context keys)."""
+    return {**project_context(), "environments": dict(environments), **extra}
 
 
 # Certificate secrets of the simulated account (full ARN -> the KMS key that encrypts it, None
@@ -78,17 +131,20 @@ class SynthesizedApp:
 def synthesize(
     environments: Mapping[str, Any], outdir: Path, *, github: Mapping[str, Any] | None = None
 ) -> SynthesizedApp:
+    """An app of fixture environments (and a `github` entry, if given)."""
+    extra = {} if github is None else {"github": dict(github)}
+    return synthesize_context(fixture_context(environments, **extra), outdir)
+
+
+def synthesize_context(context: Mapping[str, Any], outdir: Path) -> SynthesizedApp:
+    """The app for exactly this context, synthesized as `make deploy` does: with the rule packs
+    on, so that an unacknowledged finding fails this synth."""
     import aws_cdk as cdk
 
     from app import build_app
     from stacks.compliance import NAG_CONTEXT
 
-    # As `make deploy` synthesizes: the rule packs run, and a finding fails this synth.
-    context = {**cdk_context(), "environments": environments, NAG_CONTEXT: True}
-    context.pop("github", None)
-    if github is not None:
-        context["github"] = dict(github)
-    app = cdk.App(context=context, outdir=str(outdir))
+    app = cdk.App(context={**context, NAG_CONTEXT: True}, outdir=str(outdir))
     stacks = build_app(app)
     assembly = app.synth()
     return SynthesizedApp(

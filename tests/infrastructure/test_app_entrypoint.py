@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from synthesis import ROOT, cdk_context
+from synthesis import ROOT, fixture_context
 
 
 def run_app(context: dict[str, Any], outdir: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def run_app(context: dict[str, Any], outdir: Path) -> subprocess.CompletedProces
 
 
 def test_selected_environment_is_the_only_one_synthesized(tmp_path: Path) -> None:
-    result = run_app({**cdk_context(), "env": "staging"}, tmp_path)
+    result = run_app({**fixture_context(), "env": "staging"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
         "CodeInterpreter-staging.template.json"
@@ -43,7 +43,7 @@ def test_invalid_config_fails_before_anything_is_written(tmp_path: Path) -> None
         "dev": {"network_mode": "SANDBOX"},
         "prod": {"network_mode": "sandbox"},
     }
-    result = run_app({**cdk_context(), "environments": environments}, tmp_path)
+    result = run_app({**fixture_context(), "environments": environments}, tmp_path)
     assert result.returncode != 0
     assert (
         "environment 'prod': field 'network_mode': got 'sandbox'; "
@@ -56,7 +56,7 @@ def test_invalid_config_fails_before_anything_is_written(tmp_path: Path) -> None
 def test_an_unacknowledged_rule_pack_finding_fails_synth(tmp_path: Path) -> None:
     # Showing the acknowledged findings makes them count again, as a new finding would.
     result = run_app(
-        {**cdk_context(), "env": "prod", "agentcore:nag-show-acknowledged": True}, tmp_path
+        {**fixture_context(), "env": "prod", "agentcore:nag-show-acknowledged": True}, tmp_path
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
@@ -65,7 +65,7 @@ def test_an_unacknowledged_rule_pack_finding_fails_synth(tmp_path: Path) -> None
 
 
 def test_a_bad_rule_pack_switch_is_refused_before_anything_is_written(tmp_path: Path) -> None:
-    result = run_app({**cdk_context(), "agentcore:nag": "yes"}, tmp_path)
+    result = run_app({**fixture_context(), "agentcore:nag": "yes"}, tmp_path)
     assert result.returncode != 0
     assert "context 'agentcore:nag': got 'yes'; allowed: true or false" in result.stderr
     assert list(tmp_path.iterdir()) == []

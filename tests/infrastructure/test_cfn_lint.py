@@ -6,7 +6,7 @@ import json
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from synthesis import SHIPPED_ENVIRONMENTS, SynthesizedApp
+from synthesis import FIXTURE_ENVIRONMENT_NAMES, SynthesizedApp
 
 # Environment-agnostic templates deploy to any region; lint against a spread of them, including
 # ones where AgentCore launched later, so an unsupported property or value shows up.
@@ -24,11 +24,11 @@ def findings(template: dict[str, object], regions: list[str]) -> list[str]:
     return [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches]
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_shipped_templates_have_no_errors_or_warnings(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    assert findings(shipped_app.templates[environment], REGIONS) == []
+    assert findings(fixture_app.templates[environment], REGIONS) == []
 
 
 @pytest.mark.parametrize("environment", ["pinned", "private", "open"])

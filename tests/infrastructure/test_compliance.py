@@ -20,7 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
-from synthesis import ROOT, VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context
+from synthesis import ROOT, VARIANT_ENVIRONMENTS, SynthesizedApp, fixture_context
 
 from app import build_app
 from stacks.compliance import (
@@ -45,7 +45,7 @@ def violations(app: cdk.App) -> set[Finding]:
 
 
 def build(environments: Mapping[str, Any], *, show_acknowledged: bool = False) -> cdk.App:
-    context = {**cdk_context(), "environments": environments, NAG_CONTEXT: True}
+    context = {**fixture_context(), "environments": environments, NAG_CONTEXT: True}
     if show_acknowledged:
         context[SHOW_ACKNOWLEDGED_CONTEXT] = True
     app = cdk.App(context=context)
@@ -63,7 +63,7 @@ def by_pack(findings: Iterable[Finding]) -> Counter[str]:
 
 def cdk_defaults_app() -> cdk.App:
     """The same kinds of resource with aws-cdk-lib's defaults: the baseline that hardening fixes."""
-    app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "environments"})
+    app = cdk.App(context={k: v for k, v in fixture_context().items() if k != "environments"})
     stack = cdk.Stack(app, "Defaults")
     bucket = s3.Bucket(stack, "Artifacts", versioned=True)
     role = iam.Role(
@@ -85,11 +85,11 @@ def cdk_defaults_app() -> cdk.App:
 
 
 @pytest.fixture(scope="session")
-def shipped_and_variants(shipped_app: SynthesizedApp, variant_app: SynthesizedApp) -> list[cdk.App]:
+def shipped_and_variants(fixture_app: SynthesizedApp, variant_app: SynthesizedApp) -> list[cdk.App]:
     """The apps conftest already synthesized; the packs validate their construct trees."""
     return [
         next(iter(synthesized.stacks.values())).node.root
-        for synthesized in (shipped_app, variant_app)
+        for synthesized in (fixture_app, variant_app)
     ]
 
 
@@ -97,7 +97,7 @@ def shipped_and_variants(shipped_app: SynthesizedApp, variant_app: SynthesizedAp
 def test_the_rule_packs_fail_synth_only_when_switched_on(
     switch: str | bool | None, tmp_path: Path
 ) -> None:
-    context = {**cdk_context(), "env": "dev"}
+    context = {**fixture_context(), "env": "dev"}
     if switch is not None:
         context[NAG_CONTEXT] = switch  # `cdk -c agentcore:nag=true` passes the string
     app = cdk.App(context=context, outdir=str(tmp_path))
@@ -111,13 +111,13 @@ def test_the_rule_packs_fail_synth_only_when_switched_on(
 
 
 def test_the_rule_packs_leave_the_templates_as_they_are(
-    shipped_app: SynthesizedApp, tmp_path: Path
+    fixture_app: SynthesizedApp, tmp_path: Path
 ) -> None:
     # The session's apps synthesize with the packs on, as make deploy does; make synth does not.
-    app = cdk.App(context={**cdk_context(), "env": "prod"}, outdir=str(tmp_path))
+    app = cdk.App(context={**fixture_context(), "env": "prod"}, outdir=str(tmp_path))
     (stack,) = build_app(app)
     plain = app.synth().get_stack_by_name(stack.stack_name).template
-    assert plain == shipped_app.templates["prod"]
+    assert plain == fixture_app.templates["prod"]
 
 
 def test_no_unacknowledged_findings_in_any_pack(shipped_and_variants: list[cdk.App]) -> None:
@@ -126,7 +126,7 @@ def test_no_unacknowledged_findings_in_any_pack(shipped_and_variants: list[cdk.A
 
 
 def test_every_acknowledgement_hides_a_real_finding_and_nothing_else() -> None:
-    for environments in (cdk_context()["environments"], VARIANT_ENVIRONMENTS):
+    for environments in (fixture_context()["environments"], VARIANT_ENVIRONMENTS):
         app = build(environments, show_acknowledged=True)
         assert violations(app) == set(acknowledged_findings(app))
 
@@ -168,12 +168,12 @@ def test_report_findings_fixed_and_acknowledged(shipped_and_variants: list[cdk.A
 
 @pytest.fixture(scope="session")
 def checkov_results(
-    shipped_app: SynthesizedApp, variant_app: SynthesizedApp
+    fixture_app: SynthesizedApp, variant_app: SynthesizedApp
 ) -> list[dict[str, Any]]:
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run `make setup` (it installs checkov in its own venv)")
     results = []
-    for outdir in (shipped_app.outdir, variant_app.outdir):
+    for outdir in (fixture_app.outdir, variant_app.outdir):
         completed = subprocess.run(
             [
                 str(CHECKOV),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from synthesis import cdk_context
+from synthesis import fixture_context
 from template_queries import only_resource, resources_of_type
 
 from stacks.compliance import acknowledged_findings, add_rule_packs
@@ -53,7 +53,7 @@ def synthesize_deploy_access(
     import aws_cdk as cdk
 
     # Whatever cdk.json holds under `github`, each test decides for itself.
-    context = {key: value for key, value in cdk_context().items() if key != "github"}
+    context = {key: value for key, value in fixture_context().items() if key != "github"}
     context.update(extra_context)
     if github is not None:
         context["github"] = github
@@ -285,7 +285,7 @@ def test_a_bad_github_entry_fails_before_the_stack_exists(tmp_path: Path) -> Non
     import aws_cdk as cdk
 
     github = {**CREATED_PROVIDER, "environments": ["dev", "qa"]}
-    app = cdk.App(context={**cdk_context(), "github": github}, outdir=str(tmp_path))
+    app = cdk.App(context={**fixture_context(), "github": github}, outdir=str(tmp_path))
     with pytest.raises(ConfigError, match="field 'environments': got 'qa'"):
         build_deploy_access(app, load_github_context(app))
     assert app.node.try_find_child(STACK_NAME) is None

@@ -24,13 +24,13 @@ from iam_simulation import (
     StackResources,
     s3_requests,
 )
-from synthesis import CERTIFICATE_SECRETS, SHIPPED_ENVIRONMENTS, SynthesizedApp
+from synthesis import CERTIFICATE_SECRETS, FIXTURE_ENVIRONMENT_NAMES, SynthesizedApp
 
 from agentcore_api.resources import SERVICE_PRINCIPAL, STACK_TAG_KEY, custom_interpreter_arn
 
 # Every shipped environment, and the variant with every option that adds permissions.
 CONTRACT_ENVIRONMENTS = [
-    *(("shipped", name) for name in SHIPPED_ENVIRONMENTS),
+    *(("fixture", name) for name in FIXTURE_ENVIRONMENT_NAMES),
     ("variant", "private"),
 ]
 

@@ -61,9 +61,9 @@ def dead_grants(stack_name: str, template: dict[str, Any]) -> list[str]:
 
 
 def test_every_allow_statement_of_every_template_can_take_effect(
-    shipped_app: SynthesizedApp, variant_app: SynthesizedApp
+    fixture_app: SynthesizedApp, variant_app: SynthesizedApp
 ) -> None:
-    templates = dict(synthesized_templates(shipped_app, variant_app))
+    templates = dict(synthesized_templates(fixture_app, variant_app))
     assert "CodeInterpreter-DeployAccess" in templates
     problems = [
         problem for name, template in templates.items() for problem in dead_grants(name, template)

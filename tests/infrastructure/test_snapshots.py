@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from synthesis import SHIPPED_ENVIRONMENTS, SynthesizedApp
+from synthesis import FIXTURE_ENVIRONMENT_NAMES, SynthesizedApp
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -28,11 +28,11 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_template_matches_snapshot(
-    shipped_app: SynthesizedApp, environment: str, snapshot_json: SnapshotAssertion
+    fixture_app: SynthesizedApp, environment: str, snapshot_json: SnapshotAssertion
 ) -> None:
-    assert normalized(shipped_app.templates[environment]) == snapshot_json
+    assert normalized(fixture_app.templates[environment]) == snapshot_json
 
 
 def test_normalization_hides_only_asset_hashes() -> None:

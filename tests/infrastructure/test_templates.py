@@ -6,7 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from synthesis import SHIPPED_ENVIRONMENTS, VARIANT_ENVIRONMENTS, SynthesizedApp, cdk_context
+from synthesis import (
+    FIXTURE_ENVIRONMENT_NAMES,
+    FIXTURE_ENVIRONMENTS,
+    VARIANT_ENVIRONMENTS,
+    SynthesizedApp,
+)
 from template_queries import (
     access_logs_bucket,
     artifact_bucket,
@@ -27,8 +32,8 @@ CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
 ROLE_ARN_OF_EXECUTION_ROLE = "Arn"
 
 
-def shipped_settings(environment: str) -> dict[str, Any]:
-    settings: dict[str, Any] = cdk_context()["environments"][environment]
+def fixture_settings(environment: str) -> dict[str, Any]:
+    settings: dict[str, Any] = FIXTURE_ENVIRONMENTS[environment]
     return settings
 
 
@@ -56,17 +61,17 @@ def agent_access_policy(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return matches[0]
 
 
-def test_one_stack_per_shipped_environment(shipped_app: SynthesizedApp) -> None:
-    assert sorted(shipped_app.stacks) == sorted(SHIPPED_ENVIRONMENTS)
-    for environment, stack in shipped_app.stacks.items():
+def test_one_stack_per_shipped_environment(fixture_app: SynthesizedApp) -> None:
+    assert sorted(fixture_app.stacks) == sorted(FIXTURE_ENVIRONMENT_NAMES)
+    for environment, stack in fixture_app.stacks.items():
         assert stack.stack_name == f"CodeInterpreter-{environment}"
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_trust_policy_admits_only_agentcore_of_this_account(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     role = template["Resources"][execution_role_id(template)]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -130,14 +135,14 @@ def test_execution_role_may_only_write_read_and_list_its_prefix(
     ]
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_artifact_bucket_is_private_encrypted_versioned_and_expiring(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     _, bucket = artifact_bucket(template)
     properties = bucket["Properties"]
-    retention = shipped_settings(environment)["artifact_retention_days"]
+    retention = fixture_settings(environment)["artifact_retention_days"]
     assert properties["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -158,11 +163,11 @@ def test_artifact_bucket_is_private_encrypted_versioned_and_expiring(
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_every_request_to_the_artifact_bucket_is_logged_to_a_private_bucket(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     _, bucket = artifact_bucket(template)
     logs_id, logs_bucket = access_logs_bucket(template)
     assert bucket["Properties"]["LoggingConfiguration"] == {
@@ -192,11 +197,11 @@ def test_every_request_to_the_artifact_bucket_is_logged_to_a_private_bucket(
     }
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_bucket_policies_deny_plain_http_and_old_tls(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     for bucket in (bucket_id(template), access_logs_bucket(template)[0]):
         policy = bucket_policy_of(template, bucket)
         denials = [
@@ -239,8 +244,8 @@ def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
     ]
 
 
-def test_no_key_and_no_key_permissions_without_artifact_kms(shipped_app: SynthesizedApp) -> None:
-    template = shipped_app.templates["prod"]
+def test_no_key_and_no_key_permissions_without_artifact_kms(fixture_app: SynthesizedApp) -> None:
+    template = fixture_app.templates["prod"]
     assert resources_of_type(template, "AWS::KMS::Key") == {}
     actions = [s["Action"] for s in statements_of_role(template, execution_role_id(template))]
     assert not any("kms:" in str(action) for action in actions)
@@ -251,9 +256,9 @@ def test_no_key_and_no_key_permissions_without_artifact_kms(shipped_app: Synthes
     [("dev", "Delete", True), ("staging", "Retain", False), ("prod", "Retain", False)],
 )
 def test_bucket_removal_follows_config(
-    shipped_app: SynthesizedApp, environment: str, deletion_policy: str, auto_delete: bool
+    fixture_app: SynthesizedApp, environment: str, deletion_policy: str, auto_delete: bool
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     _, bucket = artifact_bucket(template)
     assert bucket["DeletionPolicy"] == deletion_policy
     assert bucket["UpdateReplacePolicy"] == deletion_policy
@@ -265,17 +270,17 @@ def test_bucket_removal_follows_config(
     ("environment", "protected"), [("dev", False), ("staging", False), ("prod", True)]
 )
 def test_termination_protection_follows_config(
-    shipped_app: SynthesizedApp, environment: str, protected: bool
+    fixture_app: SynthesizedApp, environment: str, protected: bool
 ) -> None:
-    assert shipped_app.stacks[environment].termination_protection is protected
+    assert fixture_app.stacks[environment].termination_protection is protected
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_interpreter_properties_follow_the_contract(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
-    settings = shipped_settings(environment)
+    template = fixture_app.templates[environment]
+    settings = fixture_settings(environment)
     _, resource = interpreter(template)
     properties = dict(resource["Properties"])
     service_token = properties.pop("ServiceToken")
@@ -290,8 +295,8 @@ def test_interpreter_properties_follow_the_contract(
     }
 
 
-def test_interpreter_waits_for_its_role_permissions(shipped_app: SynthesizedApp) -> None:
-    template = shipped_app.templates["dev"]
+def test_interpreter_waits_for_its_role_permissions(fixture_app: SynthesizedApp) -> None:
+    template = fixture_app.templates["dev"]
     _, resource = interpreter(template)
     role_policies = policies_of_role(template, execution_role_id(template))
     assert len(role_policies) == 1
@@ -323,11 +328,11 @@ def test_public_mode_without_tags_or_description(variant_app: SynthesizedApp) ->
     )
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_ssm_parameters_publish_id_arn_bucket_and_prefix(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     interpreter_id, _ = interpreter(template)
     parameters = {
         p["Properties"]["Name"]: p["Properties"]
@@ -357,11 +362,11 @@ def test_ssm_prefix_and_artifact_prefix_are_configurable(variant_app: Synthesize
     assert template["Outputs"]["ArtifactPrefix"]["Value"] == "results/agents/"
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_outputs_hand_the_interpreter_to_agent_code(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    template = shipped_app.templates[environment]
+    template = fixture_app.templates[environment]
     interpreter_id, _ = interpreter(template)
     values = {key: output["Value"] for key, output in template["Outputs"].items()}
     assert values == {
@@ -376,9 +381,9 @@ def test_outputs_hand_the_interpreter_to_agent_code(
 
 @pytest.mark.parametrize("handler", ["index.on_event", "index.is_complete"])
 def test_handler_functions_run_the_shipped_python_handler(
-    shipped_app: SynthesizedApp, handler: str
+    fixture_app: SynthesizedApp, handler: str
 ) -> None:
-    template = shipped_app.templates["dev"]
+    template = fixture_app.templates["dev"]
     _, function = lambda_with_handler(template, handler)
     properties = function["Properties"]
     assert properties["Runtime"] == "python3.14"
@@ -397,9 +402,9 @@ def test_handler_functions_run_the_shipped_python_handler(
 
 
 def test_only_the_create_handler_may_pass_the_execution_role(
-    shipped_app: SynthesizedApp,
+    fixture_app: SynthesizedApp,
 ) -> None:
-    template = shipped_app.templates["dev"]
+    template = fixture_app.templates["dev"]
     execution_role = execution_role_id(template)
     for handler, may_pass in (("index.on_event", True), ("index.is_complete", False)):
         _, function = lambda_with_handler(template, handler)
@@ -542,10 +547,10 @@ def test_vpc_and_certificates_add_exactly_their_permissions_to_the_create_handle
     )
 
 
-def test_interpreter_waits_for_its_handlers_permissions(shipped_app: SynthesizedApp) -> None:
+def test_interpreter_waits_for_its_handlers_permissions(fixture_app: SynthesizedApp) -> None:
     """The functions depend on their roles, not on the policies attached to them; the first
     call must not race a policy that does not exist yet."""
-    template = shipped_app.templates["dev"]
+    template = fixture_app.templates["dev"]
     _, resource = interpreter(template)
     for handler in ("index.on_event", "index.is_complete"):
         _, function = lambda_with_handler(template, handler)
@@ -554,10 +559,10 @@ def test_interpreter_waits_for_its_handlers_permissions(shipped_app: Synthesized
 
 
 def test_no_role_uses_an_aws_managed_policy_but_cdks_bucket_emptier(
-    shipped_app: SynthesizedApp,
+    fixture_app: SynthesizedApp,
 ) -> None:
-    for environment in SHIPPED_ENVIRONMENTS:
-        template = shipped_app.templates[environment]
+    for environment in FIXTURE_ENVIRONMENT_NAMES:
+        template = fixture_app.templates[environment]
         # aws-cdk-lib's own provider behind auto_delete_objects (destroy environments only)
         # comes with AWSLambdaBasicExecutionRole and offers no way to replace it.
         emptier_roles = {
@@ -587,8 +592,8 @@ def test_public_mode_warns_at_synth(variant_app: SynthesizedApp) -> None:
         assert bool(warnings) is warned
 
 
-def test_waiter_state_machine_logs_without_execution_data(shipped_app: SynthesizedApp) -> None:
-    template = shipped_app.templates["dev"]
+def test_waiter_state_machine_logs_without_execution_data(fixture_app: SynthesizedApp) -> None:
+    template = fixture_app.templates["dev"]
     _, machine = only_resource(template, "AWS::StepFunctions::StateMachine")
     logging = machine["Properties"]["LoggingConfiguration"]
     assert logging["Level"] == "ALL"
@@ -596,17 +601,17 @@ def test_waiter_state_machine_logs_without_execution_data(shipped_app: Synthesiz
     assert logging["IncludeExecutionData"] is False
 
 
-def test_provider_polls_every_ten_seconds(shipped_app: SynthesizedApp) -> None:
-    _, machine = only_resource(shipped_app.templates["dev"], "AWS::StepFunctions::StateMachine")
+def test_provider_polls_every_ten_seconds(fixture_app: SynthesizedApp) -> None:
+    _, machine = only_resource(fixture_app.templates["dev"], "AWS::StepFunctions::StateMachine")
     definition = json.dumps(machine["Properties"]["DefinitionString"])
     assert '\\"IntervalSeconds\\":10' in definition
 
 
-@pytest.mark.parametrize("environment", SHIPPED_ENVIRONMENTS)
+@pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
 def test_every_log_group_has_a_retention_period(
-    shipped_app: SynthesizedApp, environment: str
+    fixture_app: SynthesizedApp, environment: str
 ) -> None:
-    log_groups = resources_of_type(shipped_app.templates[environment], "AWS::Logs::LogGroup")
+    log_groups = resources_of_type(fixture_app.templates[environment], "AWS::Logs::LogGroup")
     assert len(log_groups) >= 3
     assert all(group["Properties"].get("RetentionInDays") for group in log_groups.values())
 
@@ -653,8 +658,8 @@ def test_agent_access_policy_grants_sessions_discovery_and_artifact_reads(
     assert policy["Properties"]["Roles"] == ["analytics-agent"]
 
 
-def test_agent_access_policy_is_attached_to_nobody_by_default(shipped_app: SynthesizedApp) -> None:
-    _, policy = agent_access_policy(shipped_app.templates["dev"])
+def test_agent_access_policy_is_attached_to_nobody_by_default(fixture_app: SynthesizedApp) -> None:
+    _, policy = agent_access_policy(fixture_app.templates["dev"])
     assert "Roles" not in policy["Properties"]
 
 
