@@ -61,6 +61,8 @@ def add_session_arguments(
     group = parser.add_argument_group("session")
     group.add_argument(
         "--session-name",
+        # argparse passes a string default through `type` too, so the variable is checked.
+        type=session_name,
         default=os.environ.get(SESSION_NAME_VARIABLE) or None,
         help=(
             "pick up the READY session with exactly this name, or start one under it (default "
@@ -130,6 +132,16 @@ def configure_logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+
+
+def session_name(text: str) -> str:
+    """``--session-name``: a name StartCodeInterpreterSession accepts."""
+    from agentcore_api.constraints import data_plane  # noqa: PLC0415 - loads botocore's model
+
+    problem = data_plane().session_name.problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a session name: use {problem}")
+    return text
 
 
 def session_timeout(text: str) -> int:

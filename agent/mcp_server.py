@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,8 +36,11 @@ from agent.exit_codes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
     from agent.clients import AwsClients
+    from agent.resolve import InterpreterConfig
     from agent.results import Artifact, ExecutionResult
     from agent.session import CodeInterpreterSession
+
+logger = logging.getLogger(__name__)
 
 SERVER_NAME = "agentcore-code-interpreter"
 SESSION_NAME_PREFIX = "mcp-server"
@@ -52,9 +57,41 @@ SandboxPath = Annotated[
 ]
 
 
-def build_server(session: CodeInterpreterSession) -> MCPServer:
-    """An MCP server whose tools run in ``session``; the caller owns the session's lifetime."""
+class SessionOnFirstUse:
+    """Creates the server's session when the first tool needs it (thread-safe).
+
+    Creating it loads boto3, botocore's models and the session machinery; deferring that lets
+    the server answer ``initialize`` first.
+    """
+
+    def __init__(self, create: Callable[[], CodeInterpreterSession]) -> None:
+        self._create = create
+        self._session: CodeInterpreterSession | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> CodeInterpreterSession:
+        with self._lock:
+            if self._session is None:
+                self._session = self._create()
+            return self._session
+
+    def close(self) -> None:
+        """Stop the sessions it started, if a tool ever ran."""
+        if self._session is not None:
+            self._session.close()
+
+
+def build_server(
+    session: CodeInterpreterSession | Callable[[], CodeInterpreterSession],
+) -> MCPServer:
+    """An MCP server whose tools run in ``session`` (or the one a function returns on first use).
+
+    The caller owns the session's lifetime.
+    """
     server: MCPServer = MCPServer(SERVER_NAME, instructions=_INSTRUCTIONS)
+    current: Callable[[], CodeInterpreterSession] = (
+        session if callable(session) else lambda: session
+    )
 
     @server.tool()
     async def execute_python(
@@ -68,14 +105,14 @@ def build_server(session: CodeInterpreterSession) -> MCPServer:
         State (variables, imports, files) persists between calls in the same session.
         """
         source = f"# {description}\n{code}" if description else code
-        return await _run(lambda: _result(session.execute_code(source)))
+        return await _run(lambda: _result(current().execute_code(source)))
 
     @server.tool()
     async def execute_command(
         command: Annotated[str, Field(description="shell command line to run in the sandbox")],
     ) -> CallToolResult:
         """Run a shell command in the sandbox and return stdout, stderr and the exit code."""
-        return await _run(lambda: _result(session.execute_command(command)))
+        return await _run(lambda: _result(current().execute_command(command)))
 
     @server.tool()
     async def start_command_execution(
@@ -86,17 +123,17 @@ def build_server(session: CodeInterpreterSession) -> MCPServer:
         For work that may take longer than 15 minutes. Poll it with get_task; stop it with
         stop_task. The task ends with the session.
         """
-        return await _run(lambda: _result(session.start_command_execution(command)))
+        return await _run(lambda: _result(current().start_command_execution(command)))
 
     @server.tool()
     async def get_task(task_id: TaskId) -> CallToolResult:
         """Return a task's status (submitted, working, completed, canceled, failed) and output."""
-        return await _run(lambda: _result(session.get_task(task_id)))
+        return await _run(lambda: _result(current().get_task(task_id)))
 
     @server.tool()
     async def stop_task(task_id: TaskId) -> CallToolResult:
         """Stop a running task."""
-        return await _run(lambda: _result(session.stop_task(task_id)))
+        return await _run(lambda: _result(current().stop_task(task_id)))
 
     @server.tool()
     async def list_files(
@@ -105,12 +142,12 @@ def build_server(session: CodeInterpreterSession) -> MCPServer:
         ] = ".",
     ) -> CallToolResult:
         """List the files in a sandbox directory."""
-        return await _run(lambda: _result(session.list_files(path)))
+        return await _run(lambda: _result(current().list_files(path)))
 
     @server.tool()
     async def read_file(path: SandboxPath) -> CallToolResult:
         """Read one file from the sandbox and return its content."""
-        return await _run(lambda: _file_result(path, session.read_files([path])))
+        return await _run(lambda: _file_result(path, current().read_files([path])))
 
     @server.tool()
     async def save_artifact(
@@ -124,7 +161,7 @@ def build_server(session: CodeInterpreterSession) -> MCPServer:
 
         The object is confirmed with S3 before the URI is returned.
         """
-        return await _run(lambda: _artifact_result(session.save_artifact(path, key=key)))
+        return await _run(lambda: _artifact_result(current().save_artifact(path, key=key)))
 
     return server
 
@@ -207,6 +244,12 @@ def create_session(
 ) -> CodeInterpreterSession:
     """The server's session: its own random name unless the arguments name one."""
     config, clients = load_config(args, clients)
+    return _session_for(config, clients, args)
+
+
+def _session_for(
+    config: InterpreterConfig, clients: AwsClients, args: argparse.Namespace
+) -> CodeInterpreterSession:
     from agent.session import CodeInterpreterSession  # noqa: PLC0415 - see the module doc
 
     return CodeInterpreterSession(
@@ -222,13 +265,23 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
     args = parse_arguments(argv)
     configure_logging(args.verbose)
     try:
-        session = create_session(args, clients)
+        # Resolved before serving, so a missing or malformed interpreter exits 2 at once.
+        config, resolved_clients = load_config(args, clients)
     except AgentError as error:
         print(f"error: {error}", file=sys.stderr)
         return exit_code_for(error)
+    session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
     try:
-        with session:
-            build_server(session).run("stdio")
+        build_server(session).run("stdio")
+    except BaseException:
+        # The server's own failure matters more than a failed cleanup; log, don't replace it.
+        try:
+            session.close()
+        except SessionError as cleanup_error:
+            logger.warning("%s", cleanup_error)
+        raise
+    try:
+        session.close()
     except SessionError as error:
         # Stopping our session failed on the way out; say so instead of a traceback.
         print(f"error: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from agentcore_fake import (
     BUCKET,
@@ -107,6 +108,14 @@ def config() -> InterpreterConfig:
         region=REGION,
         use_ssm=False,
     )
+
+
+@pytest.fixture
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry backoff without the waiting; returns the delays it asked for."""
+    delays: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", delays.append)
+    return delays
 
 
 @pytest.fixture

@@ -22,7 +22,13 @@ from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ImageContent, TextContent
 
 from agent.clients import AwsClients
-from agent.mcp_server import build_server, create_session, main, parse_arguments
+from agent.mcp_server import (
+    SessionOnFirstUse,
+    build_server,
+    create_session,
+    main,
+    parse_arguments,
+)
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
 
@@ -236,11 +242,12 @@ def test_module_runs_as_a_stdio_server(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    # Every field comes from the outputs file, so the server never needs to reach AWS here.
+    # No region is configured, so SSM is skipped and every value (the region from the ARN)
+    # comes from the outputs file: the server never needs to reach AWS here.
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key.startswith("AWS_") or key in {"PATH", "HOME", "LANG"}
+        if (key.startswith("AWS_") and "REGION" not in key) or key in {"PATH", "HOME", "LANG"}
     }
     environment["PYTHONPATH"] = str(REPO_ROOT)
     parameters = StdioServerParameters(
@@ -334,3 +341,32 @@ def test_paths_outside_the_working_directory_are_tool_errors(
     assert result.is_error is True
     assert "Absolute sandbox path '/etc/passwd' refused" in text_of(result)
     assert fake_service.requests == []
+
+
+def test_the_session_is_created_by_the_first_tool_call_not_by_the_handshake(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    created: list[CodeInterpreterSession] = []
+
+    def create() -> CodeInterpreterSession:
+        created.append(session)
+        return session
+
+    on_first_use = SessionOnFirstUse(create)
+
+    async def scenario(client: Client) -> list[int]:
+        counts = [len(created)]
+        await client.list_tools()
+        counts.append(len(created))
+        await client.call_tool("execute_command", {"command": "true"})
+        await client.call_tool("execute_command", {"command": "true"})
+        counts.append(len(created))
+        return counts
+
+    async def connect() -> list[int]:
+        async with Client(build_server(on_first_use), mode="legacy") as client:
+            return await scenario(client)
+
+    assert anyio.run(connect) == [0, 0, 1]
+    on_first_use.close()
+    assert [call.operation for call in fake_service.requests][-1] == "StopCodeInterpreterSession"

@@ -678,6 +678,7 @@ class TestInvokeRetries:
         config: InterpreterConfig,
         clients: AwsClients,
         fake_service: FakeCodeInterpreterService,
+        instant_retries: list[float],
     ) -> None:
         session = make_session(config, clients)
         session.open()
@@ -687,6 +688,7 @@ class TestInvokeRetries:
             session.execute_code("train_model()")
 
         assert len(fake_service.invokes("executeCode")) == 1
+        assert instant_retries == []
         assert "start_command_execution" in str(raised.value)
 
     def test_the_same_timeout_is_retried_by_a_client_with_standard_retries(
@@ -694,6 +696,7 @@ class TestInvokeRetries:
         config: InterpreterConfig,
         agentcore_client: Any,
         fake_service: FakeCodeInterpreterService,
+        instant_retries: list[float],
     ) -> None:
         # The hazard the separate invoke client exists for: standard retries repeat the code.
         retrying = AwsClients(REGION, agentcore=agentcore_client, agentcore_invoke=agentcore_client)
@@ -705,6 +708,7 @@ class TestInvokeRetries:
             session.execute_code("train_model()")
 
         assert len(fake_service.invokes("executeCode")) == 4
+        assert len(instant_retries) == 3
 
     def test_invoke_client_waits_past_the_service_limit_and_never_retries(self) -> None:
         clients = AwsClients(REGION)
@@ -720,6 +724,7 @@ class TestInvokeRetries:
         config: InterpreterConfig,
         clients: AwsClients,
         fake_service: FakeCodeInterpreterService,
+        instant_retries: list[float],
     ) -> None:
         fake_service.fail_next(
             "StartCodeInterpreterSession",
@@ -731,6 +736,7 @@ class TestInvokeRetries:
 
         starts = fake_service.calls("StartCodeInterpreterSession")
         assert len(starts) == 2
+        assert len(instant_retries) == 1
         assert starts[0].params["clientToken"] == starts[1].params["clientToken"]
         assert len(fake_service.sessions) == 1
         stop = fake_service.calls("StopCodeInterpreterSession")[0]
