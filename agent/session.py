@@ -333,6 +333,11 @@ class CodeInterpreterSession:
             result = self.get_task(task_id)
             if result.task_finished or result.is_error:
                 return result
+            if result.task_status is None:
+                raise SessionError(
+                    f"getTask answered for task {task_id} without a taskStatus; "
+                    "there is nothing to wait for."
+                )
             if deadline is not None and clock() + poll_seconds > deadline:
                 raise SessionError(
                     f"Task {task_id} is still {result.task_status} after {timeout_seconds} s; "

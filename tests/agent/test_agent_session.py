@@ -814,6 +814,20 @@ class TestTasks:
         assert fake_service.calls("InvokeCodeInterpreter")[-1].params["name"] == "getTask"
         assert len(fake_service.invokes("getTask")) == 3
 
+    def test_waiting_on_an_answer_without_a_status_stops_at_once(
+        self,
+        config: InterpreterConfig,
+        clients: AwsClients,
+        fake_service: FakeCodeInterpreterService,
+    ) -> None:
+        with make_session(config, clients) as session:
+            session.open()
+            fake_service.scripted_invokes.append(
+                [{"content": [], "structuredContent": {"taskId": "task-9"}}]
+            )
+            with pytest.raises(SessionError, match="without a taskStatus"):
+                session.wait_for_task("task-9", sleep=lambda _seconds: None)
+
     def test_a_task_of_an_ended_session_is_not_looked_up_in_a_new_one(
         self,
         config: InterpreterConfig,
