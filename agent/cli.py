@@ -6,8 +6,8 @@ import argparse
 import logging
 import os
 import sys
-
-import boto3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from agent.clients import AwsClients
 from agent.errors import ResolutionError
@@ -15,12 +15,17 @@ from agent.resolve import (
     DEFAULT_OUTPUTS_FILE_TEMPLATE,
     DEFAULT_SSM_PREFIX_TEMPLATE,
     InterpreterConfig,
+    profile_region_name,
     region_from_environment,
     resolve,
 )
-from agent.session import DEFAULT_SESSION_TIMEOUT_SECONDS, MAX_SESSION_TIMEOUT_SECONDS
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
 
 ENV_VARIABLE = "CODE_INTERPRETER_ENV"
+# Naming a session is how a restarted agent picks up its earlier session: never a default.
+SESSION_NAME_VARIABLE = "CODE_INTERPRETER_SESSION_NAME"
 
 
 def add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,17 +55,28 @@ def add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
 def add_session_arguments(
     parser: argparse.ArgumentParser,
     *,
-    default_name: str,
-    default_timeout: int = DEFAULT_SESSION_TIMEOUT_SECONDS,
+    name_prefix: str,
+    default_timeout: int,
 ) -> None:
     group = parser.add_argument_group("session")
-    group.add_argument("--session-name", default=default_name, help="name for a started session")
+    group.add_argument(
+        "--session-name",
+        # argparse passes a string default through `type` too, so the variable is checked.
+        type=session_name,
+        default=os.environ.get(SESSION_NAME_VARIABLE) or None,
+        help=(
+            "pick up the READY session with exactly this name, or start one under it (default "
+            f"${SESSION_NAME_VARIABLE}; without either, a new session named "
+            f"{name_prefix}-<random> that no other caller has)"
+        ),
+    )
     group.add_argument(
         "--session-timeout",
-        type=_session_timeout,
+        type=session_timeout,
         default=default_timeout,
-        help=f"sessionTimeoutSeconds for a started session (1-{MAX_SESSION_TIMEOUT_SECONDS})",
+        help="sessionTimeoutSeconds for a started session (the API allows 1-28800)",
     )
+    parser.set_defaults(session_name_prefix=name_prefix)
 
 
 def load_config(
@@ -68,16 +84,25 @@ def load_config(
 ) -> tuple[InterpreterConfig, AwsClients]:
     """Resolve the interpreter and return it with clients in its region.
 
-    Clients are created once, in the region known before the lookup when there is one, and
-    only re-created when the interpreter turns out to live elsewhere (region from its ARN).
+    Clients are only created when something uses them: SSM when arguments and environment
+    variables leave a value open, the others on the first session call. They are created in
+    the region known before the lookup when there is one, and again only if the interpreter
+    turns out to live elsewhere (region from its ARN).
     """
     if clients is not None and args.region and args.region != clients.region:
         raise ResolutionError(
             f"--region is {args.region} but the AWS clients are for {clients.region}."
         )
-    region_hint = args.region or _environment_or_profile_region()
-    if clients is None and region_hint:
-        clients = AwsClients.create(region_hint)
+    hinted: AwsClients | None = None
+    ssm_client: SSMClient | Callable[[], SSMClient] | None = None
+    if clients is not None:
+        ssm_client = clients.ssm
+    else:
+        region_hint = args.region or _environment_or_profile_region()
+        if region_hint:
+            hinted = AwsClients(region_hint)
+            ssm_client = lambda: hinted.ssm  # noqa: E731 - created only if SSM is read
+
     config = resolve(
         args.env,
         interpreter_id=args.interpreter_id,
@@ -86,17 +111,18 @@ def load_config(
         region=args.region,
         ssm_prefix=args.ssm_prefix,
         outputs_file=args.outputs_file,
-        ssm_client=clients.ssm if clients is not None else None,
-        use_ssm=clients is not None,
+        ssm_client=ssm_client,
     )
-    if clients is None:
-        clients = AwsClients.create(config.region)
-    elif clients.region != config.region:
-        raise ResolutionError(
-            f"The interpreter is in {config.region} (from {config.sources.region}) but the AWS "
-            f"clients are for {clients.region}; pass --region {config.region}."
-        )
-    return config, clients
+    if clients is not None:
+        if clients.region != config.region:
+            raise ResolutionError(
+                f"The interpreter is in {config.region} (from {config.sources.region}) but the "
+                f"AWS clients are for {clients.region}; pass --region {config.region}."
+            )
+        return config, clients
+    if hinted is not None and hinted.region == config.region:
+        return config, hinted
+    return config, AwsClients(config.region)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -108,15 +134,32 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+def session_name(text: str) -> str:
+    """``--session-name``: a name StartCodeInterpreterSession accepts."""
+    from agentcore_api.constraints import data_plane  # noqa: PLC0415 - loads botocore's model
+
+    problem = data_plane().session_name.problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a session name: use {problem}")
+    return text
+
+
+def session_timeout(text: str) -> int:
+    """``--session-timeout``: a whole number in the range the API's model allows."""
+    from agentcore_api.constraints import data_plane  # noqa: PLC0415 - loads botocore's model
+
+    low, high = data_plane().session_timeout_seconds
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high} seconds")
+    return value
+
+
 def _environment_or_profile_region() -> str | None:
     from_environment = region_from_environment()
     if from_environment is not None:
         return from_environment[0]
-    return boto3.Session().region_name
-
-
-def _session_timeout(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_SESSION_TIMEOUT_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_SESSION_TIMEOUT_SECONDS}")
-    return value
+    return profile_region_name()

@@ -1,18 +1,28 @@
 """AWS clients shared by every entry point.
 
 Each CLI creates one ``AwsClients`` and hands it to the resolver and the session, so a process
-opens one connection pool per service; tests inject clients wired to fakes instead.
+opens one connection pool per service; tests inject clients wired to fakes instead. Clients are
+created on first use, and boto3 is imported only then, so a command that fails early or an MCP
+server that has not run a tool yet pays nothing for them.
+
+Two clients talk to the data plane, because its operations differ in what a retry means:
+
+- session operations (start, get, list, stop) are idempotent (start and stop carry a
+  ``clientToken``), so they use standard retries and short timeouts;
+- InvokeCodeInterpreter is not idempotent: a retried executeCode runs the code again. Its client
+  never retries and waits longer than the service lets a synchronous request run, so a slow
+  call is not cut off (and then repeated) by the client.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import boto3
-from botocore.config import Config
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
     from mypy_boto3_bedrock_agentcore import BedrockAgentCoreClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
@@ -22,61 +32,140 @@ if TYPE_CHECKING:
 TOTAL_MAX_ATTEMPTS = 4
 CONNECT_TIMEOUT_SECONDS = 10
 CONTROL_READ_TIMEOUT_SECONDS = 30
-# executeCode blocks until the sandbox finishes, so a long analysis legitimately keeps the
-# response open for minutes.
-DEFAULT_INVOKE_READ_TIMEOUT_SECONDS = 300
+# AgentCore lets a synchronous request (executeCode, executeCommand, ...) run up to 15 minutes.
+SERVICE_SYNCHRONOUS_LIMIT_SECONDS = 900
+# A minute above the service's limit: the service ends the call first and says why.
+INVOKE_READ_TIMEOUT_SECONDS = SERVICE_SYNCHRONOUS_LIMIT_SECONDS + 60
+USER_AGENT_EXTRA = "agentcore-code-interpreter-agent"
 
 
 def client_config(*, read_timeout: int = CONTROL_READ_TIMEOUT_SECONDS) -> Config:
-    """The botocore configuration every client of this package uses."""
+    """Configuration of clients whose operations are safe to retry."""
+    from botocore.config import Config  # noqa: PLC0415 - botocore is imported on first use
+
     return Config(
         retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=read_timeout,
-        user_agent_extra="agentcore-code-interpreter-agent",
+        user_agent_extra=USER_AGENT_EXTRA,
+    )
+
+
+def invoke_client_config(*, read_timeout: int = INVOKE_READ_TIMEOUT_SECONDS) -> Config:
+    """Configuration of the InvokeCodeInterpreter client: one attempt, a long read timeout.
+
+    botocore's standard mode retries a read timeout; for an operation that runs code, that
+    would run it again while the first run may still be going.
+    """
+    from botocore.config import Config  # noqa: PLC0415 - botocore is imported on first use
+
+    if read_timeout <= SERVICE_SYNCHRONOUS_LIMIT_SECONDS:
+        raise ValueError(
+            f"invoke read timeout {read_timeout} s: must exceed the service's "
+            f"{SERVICE_SYNCHRONOUS_LIMIT_SECONDS} s limit for a synchronous request"
+        )
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
+        user_agent_extra=USER_AGENT_EXTRA,
     )
 
 
 def create_agentcore_client(
-    region: str,
-    *,
-    session: boto3.Session | None = None,
-    read_timeout: int = DEFAULT_INVOKE_READ_TIMEOUT_SECONDS,
+    region: str, *, session: boto3.Session | None = None
 ) -> BedrockAgentCoreClient:
-    """A ``bedrock-agentcore`` (data plane) client for ``region``."""
-    return (session or boto3.Session()).client(
-        "bedrock-agentcore", region_name=region, config=client_config(read_timeout=read_timeout)
+    """A ``bedrock-agentcore`` client for session operations (start, get, list, stop)."""
+    return _boto_session(session).client(
+        "bedrock-agentcore", region_name=region, config=client_config()
+    )
+
+
+def create_invoke_client(
+    region: str, *, session: boto3.Session | None = None
+) -> BedrockAgentCoreClient:
+    """A ``bedrock-agentcore`` client for InvokeCodeInterpreter only: never retries."""
+    return _boto_session(session).client(
+        "bedrock-agentcore", region_name=region, config=invoke_client_config()
     )
 
 
 def create_ssm_client(region: str, *, session: boto3.Session | None = None) -> SSMClient:
     """An SSM client for ``region``."""
-    return (session or boto3.Session()).client("ssm", region_name=region, config=client_config())
+    return _boto_session(session).client("ssm", region_name=region, config=client_config())
 
 
-@dataclass(frozen=True)
+def create_s3_client(region: str, *, session: boto3.Session | None = None) -> S3Client:
+    """An S3 client for ``region`` (HeadObject on saved artifacts)."""
+    return _boto_session(session).client("s3", region_name=region, config=client_config())
+
+
 class AwsClients:
-    """The three clients the agent package talks to, all in one region."""
+    """The clients the agent package talks to, all in one region, each created on first use.
 
-    region: str
-    agentcore: BedrockAgentCoreClient
-    ssm: SSMClient
-    s3: S3Client
+    Pass ready clients (tests wire them to fakes) or let them be created from ``session``
+    (default: a new boto3 session with the default credential chain).
+    """
 
-    @classmethod
-    def create(
-        cls,
+    def __init__(
+        self,
         region: str,
         *,
         session: boto3.Session | None = None,
-        invoke_read_timeout: int = DEFAULT_INVOKE_READ_TIMEOUT_SECONDS,
-    ) -> AwsClients:
-        boto_session = session or boto3.Session()
-        return cls(
-            region=region,
-            agentcore=create_agentcore_client(
-                region, session=boto_session, read_timeout=invoke_read_timeout
-            ),
-            ssm=create_ssm_client(region, session=boto_session),
-            s3=boto_session.client("s3", region_name=region, config=client_config()),
-        )
+        agentcore: BedrockAgentCoreClient | None = None,
+        agentcore_invoke: BedrockAgentCoreClient | None = None,
+        ssm: SSMClient | None = None,
+        s3: S3Client | None = None,
+    ) -> None:
+        self.region = region
+        self._session = session
+        self._lock = threading.Lock()
+        # cached_property reads the instance dict first, so given clients are used as they are.
+        given: dict[str, Any] = {
+            "agentcore": agentcore,
+            "agentcore_invoke": agentcore_invoke,
+            "ssm": ssm,
+            "s3": s3,
+        }
+        self.__dict__.update({name: client for name, client in given.items() if client is not None})
+
+    @classmethod
+    def create(cls, region: str, *, session: boto3.Session | None = None) -> AwsClients:
+        """Clients for ``region``, created when first used."""
+        return cls(region, session=session)
+
+    @cached_property
+    def agentcore(self) -> BedrockAgentCoreClient:
+        """Data-plane session operations, with standard retries."""
+        with self._lock:
+            return create_agentcore_client(self.region, session=self._shared_session())
+
+    @cached_property
+    def agentcore_invoke(self) -> BedrockAgentCoreClient:
+        """InvokeCodeInterpreter only: no retries, a read timeout above the service's limit."""
+        with self._lock:
+            return create_invoke_client(self.region, session=self._shared_session())
+
+    @cached_property
+    def ssm(self) -> SSMClient:
+        with self._lock:
+            return create_ssm_client(self.region, session=self._shared_session())
+
+    @cached_property
+    def s3(self) -> S3Client:
+        with self._lock:
+            return create_s3_client(self.region, session=self._shared_session())
+
+    def _shared_session(self) -> boto3.Session:
+        # One boto3 session for all four clients: credentials and models are loaded once.
+        if self._session is None:
+            self._session = _boto_session(None)
+        return self._session
+
+
+def _boto_session(session: boto3.Session | None) -> boto3.Session:
+    if session is not None:
+        return session
+    import boto3  # noqa: PLC0415 - boto3 takes a fifth of a second to import; only on first use
+
+    return boto3.Session()

@@ -10,7 +10,6 @@ the question by driving ``execute_python`` itself.
 from __future__ import annotations
 
 import argparse
-import posixpath
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -27,13 +26,16 @@ from agent.cli import (
     load_config,
 )
 from agent.clients import AwsClients
-from agent.errors import AgentError, SessionError
-from agent.results import ExecutionResult
+from agent.errors import AgentError, ConfigurationError, SessionError
+from agent.exit_codes import ExitCode, exit_code_for
+from agent.results import Artifact, ExecutionResult
 from agent.session import CodeInterpreterSession
 from agent.strands_tool import create_execute_python_tool
 
-# The sandbox's working directory; writeFiles is not documented to create parent directories.
-SANDBOX_DIRECTORY = ""
+# Files go to the sandbox's working directory; writeFiles is not documented to create parent
+# directories.
+SANDBOX_DIRECTORY = "."
+SESSION_NAME_PREFIX = "eda"
 CHART_FILE_NAME = "eda_chart.png"
 # writeFiles sends the file inline in one request (the API caps a text at 100 MB); larger data
 # belongs in S3, read from the sandbox, not pushed through the API.
@@ -125,7 +127,7 @@ class EdaReport:
 
     csv_path: str
     analysis: str
-    chart_uri: str | None
+    chart: Artifact | None
     analysis_result: ExecutionResult | None = None
 
 
@@ -134,17 +136,14 @@ def sandbox_paths(csv_file: Path) -> tuple[str, str]:
     name = _SAFE_NAME.sub("_", csv_file.name).strip("._") or "data.csv"
     if name == CHART_FILE_NAME:
         name = f"input_{name}"
-    return (
-        posixpath.join(SANDBOX_DIRECTORY, name),
-        posixpath.join(SANDBOX_DIRECTORY, CHART_FILE_NAME),
-    )
+    return name, CHART_FILE_NAME
 
 
 def upload_csv(session: CodeInterpreterSession, csv_file: Path) -> tuple[str, str]:
     """Copy the CSV into the sandbox; return the sandbox CSV and chart paths."""
     size = csv_file.stat().st_size
     if size > MAX_CSV_BYTES:
-        raise ValueError(
+        raise ConfigurationError(
             f"{csv_file} is {size} bytes; upload files over 50 MiB to S3 and read them from there"
         )
     csv_path, chart_path = sandbox_paths(csv_file)
@@ -162,8 +161,8 @@ def run_fixed_analysis(session: CodeInterpreterSession, csv_file: Path) -> EdaRe
     result = session.execute_code(ANALYSIS_SCRIPT.format(csv_path=csv_path, chart_path=chart_path))
     if result.failed:
         raise SessionError(f"The analysis failed in the sandbox:\n{result.error_message()}")
-    chart_uri = session.save_artifact(chart_path)
-    return EdaReport(csv_path, result.output, chart_uri, result)
+    chart = session.save_artifact(chart_path)
+    return EdaReport(csv_path, result.output, chart, result)
 
 
 AgentFactory = Callable[[CodeInterpreterSession, str, str | None], Callable[[str], Any]]
@@ -176,9 +175,7 @@ def default_agent_factory(
     tool = create_execute_python_tool(session)
     from strands import Agent  # noqa: PLC0415 - optional dependency, checked by the line above
 
-    return Agent(  # type: ignore[no-any-return]
-        model=model_id, tools=[tool], system_prompt=system_prompt, callback_handler=None
-    )
+    return Agent(model=model_id, tools=[tool], system_prompt=system_prompt, callback_handler=None)
 
 
 def run_agent_analysis(
@@ -199,8 +196,8 @@ def run_agent_analysis(
     made_chart = any(
         (item.name or item.uri or "").endswith(CHART_FILE_NAME) for item in listing.resources
     )
-    chart_uri = session.save_artifact(chart_path) if made_chart else None
-    return EdaReport(csv_path, answer, chart_uri)
+    chart = session.save_artifact(chart_path) if made_chart else None
+    return EdaReport(csv_path, answer, chart)
 
 
 def main(
@@ -224,18 +221,19 @@ def main(
     )
     parser.add_argument("--verbose", action="store_true", help="log session events to stderr")
     add_interpreter_arguments(parser)
-    add_session_arguments(parser, default_name="eda-session")
+    add_session_arguments(parser, name_prefix=SESSION_NAME_PREFIX, default_timeout=900)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     if not args.csv.is_file():
         print(f"error: no such CSV file: {args.csv}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIGURATION
     try:
         config, clients = load_config(args, clients)
         with CodeInterpreterSession(
             config,
-            client=clients.agentcore,
+            clients=clients,
             session_name=args.session_name,
+            name_prefix=args.session_name_prefix,
             session_timeout_seconds=args.session_timeout,
         ) as session:
             if args.agent:
@@ -250,15 +248,16 @@ def main(
                 report = run_fixed_analysis(session, args.csv)
     except (AgentError, ClientError, BotoCoreError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return exit_code_for(error)
     print(f"Question: {args.question}", file=out)
     if not args.agent:
         print(
             "(fixed analysis; pass --agent to have a Strands agent answer the question)", file=out
         )
     print(report.analysis.rstrip("\n"), file=out)
-    print(f"Chart: {report.chart_uri or 'none saved'}", file=out)
-    return 0
+    chart = f"{report.chart.uri} ({report.chart.size} bytes)" if report.chart else "none saved"
+    print(f"Chart: {chart}", file=out)
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Exceptions raised by the agent package.
 
 Every error a caller is expected to handle derives from ``AgentError`` so that CLIs and tool
-adapters can turn them into one readable message instead of a traceback.
+adapters can turn them into one readable message instead of a traceback. ``ConfigurationError``
+marks the errors a caller fixes by changing what it passed (an argument, an environment
+variable, a deployment), which the CLIs report with their own exit code.
 """
 
 from __future__ import annotations
@@ -11,8 +13,16 @@ class AgentError(Exception):
     """Base class for errors raised by the agent package."""
 
 
-class ResolutionError(AgentError):
+class ConfigurationError(AgentError, ValueError):
+    """A setting is missing or not accepted: fix the argument, variable or deployment."""
+
+
+class ResolutionError(ConfigurationError):
     """The interpreter's id, ARN, bucket, prefix or region is missing or malformed."""
+
+
+class InvalidPathError(AgentError, ValueError):
+    """A sandbox path that the tools refuse (absolute, or with a '..' segment)."""
 
 
 class SessionError(AgentError):
@@ -23,8 +33,12 @@ class SessionExpiredError(SessionError):
     """The session expired, and so did the single replacement started for the same call."""
 
 
+class InvokeTimeoutError(SessionError):
+    """An InvokeCodeInterpreter call got no answer in time; it was not retried."""
+
+
 class ArtifactError(AgentError):
-    """Copying a file from the sandbox to the artifact bucket failed."""
+    """Copying a file from the sandbox to the artifact bucket failed or could not be confirmed."""
 
     def __init__(self, message: str, *, stderr: str = "") -> None:
         super().__init__(message)

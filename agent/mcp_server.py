@@ -3,18 +3,24 @@
 Run it as ``python -m agent.mcp_server --env dev``. Failures of the code, of the command or of
 AWS come back as tool results with ``isError`` set and the sandbox's stderr in the text, so the
 calling model can read them and correct itself; the server process keeps running.
+
+The server runs in a session of its own (named ``mcp-server-<random>``) unless
+``--session-name`` or ``CODE_INTERPRETER_SESSION_NAME`` names one to pick up again; it never
+attaches to another caller's session. boto3 and the session machinery load on the first tool
+call, so the MCP host gets its ``initialize`` answer quickly.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio.to_thread
-from botocore.exceptions import BotoCoreError, ClientError
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent
 from pydantic import Field
@@ -25,26 +31,67 @@ from agent.cli import (
     configure_logging,
     load_config,
 )
-from agent.clients import AwsClients
-from agent.errors import AgentError, ArtifactError
-from agent.results import ExecutionResult
-from agent.session import CodeInterpreterSession
+from agent.errors import AgentError, ArtifactError, SessionError
+from agent.exit_codes import ExitCode, exit_code_for
+
+if TYPE_CHECKING:
+    from agent.clients import AwsClients
+    from agent.resolve import InterpreterConfig
+    from agent.results import Artifact, ExecutionResult
+    from agent.session import CodeInterpreterSession
+
+logger = logging.getLogger(__name__)
 
 SERVER_NAME = "agentcore-code-interpreter"
+SESSION_NAME_PREFIX = "mcp-server"
 _INSTRUCTIONS = (
     "Runs Python and shell commands in an isolated Amazon Bedrock AgentCore Code Interpreter "
     "sandbox. Files and variables persist between calls while the session lives; if the session "
-    "expires a new one is started and earlier files are gone. Use save_artifact to keep a file "
-    "in S3."
+    "expires a new one is started and earlier files are gone. A call may run up to 15 minutes; "
+    "start longer work with start_command_execution and follow it with get_task. Use "
+    "save_artifact to keep a file in S3. File paths are relative to the working directory."
 )
+TaskId = Annotated[str, Field(description="the task_id that start_command_execution returned")]
+SandboxPath = Annotated[
+    str, Field(description="path relative to the sandbox's working directory, e.g. data.csv")
+]
 
-# Expected failures become tool errors; anything else is a bug and should surface as one.
-_TOOL_FAILURES = (AgentError, ClientError, BotoCoreError, ValueError)
+
+class SessionOnFirstUse:
+    """Creates the server's session when the first tool needs it (thread-safe).
+
+    Creating it loads boto3, botocore's models and the session machinery; deferring that lets
+    the server answer ``initialize`` first.
+    """
+
+    def __init__(self, create: Callable[[], CodeInterpreterSession]) -> None:
+        self._create = create
+        self._session: CodeInterpreterSession | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> CodeInterpreterSession:
+        with self._lock:
+            if self._session is None:
+                self._session = self._create()
+            return self._session
+
+    def close(self) -> None:
+        """Stop the sessions it started, if a tool ever ran."""
+        if self._session is not None:
+            self._session.close()
 
 
-def build_server(session: CodeInterpreterSession) -> MCPServer:
-    """An MCP server whose tools run in ``session``; the caller owns the session's lifetime."""
+def build_server(
+    session: CodeInterpreterSession | Callable[[], CodeInterpreterSession],
+) -> MCPServer:
+    """An MCP server whose tools run in ``session`` (or the one a function returns on first use).
+
+    The caller owns the session's lifetime.
+    """
     server: MCPServer = MCPServer(SERVER_NAME, instructions=_INSTRUCTIONS)
+    current: Callable[[], CodeInterpreterSession] = (
+        session if callable(session) else lambda: session
+    )
 
     @server.tool()
     async def execute_python(
@@ -58,52 +105,77 @@ def build_server(session: CodeInterpreterSession) -> MCPServer:
         State (variables, imports, files) persists between calls in the same session.
         """
         source = f"# {description}\n{code}" if description else code
-        return await _run(lambda: _result(session.execute_code(source)))
+        return await _run(lambda: _result(current().execute_code(source)))
 
     @server.tool()
     async def execute_command(
         command: Annotated[str, Field(description="shell command line to run in the sandbox")],
     ) -> CallToolResult:
         """Run a shell command in the sandbox and return stdout, stderr and the exit code."""
-        return await _run(lambda: _result(session.execute_command(command)))
+        return await _run(lambda: _result(current().execute_command(command)))
+
+    @server.tool()
+    async def start_command_execution(
+        command: Annotated[str, Field(description="shell command line to run as a task")],
+    ) -> CallToolResult:
+        """Start a long-running shell command as a task and return its task_id at once.
+
+        For work that may take longer than 15 minutes. Poll it with get_task; stop it with
+        stop_task. The task ends with the session.
+        """
+        return await _run(lambda: _result(current().start_command_execution(command)))
+
+    @server.tool()
+    async def get_task(task_id: TaskId) -> CallToolResult:
+        """Return a task's status (submitted, working, completed, canceled, failed) and output."""
+        return await _run(lambda: _result(current().get_task(task_id)))
+
+    @server.tool()
+    async def stop_task(task_id: TaskId) -> CallToolResult:
+        """Stop a running task."""
+        return await _run(lambda: _result(current().stop_task(task_id)))
 
     @server.tool()
     async def list_files(
         path: Annotated[
-            str, Field(description="sandbox directory; empty for the working directory")
-        ] = "",
+            str, Field(description="sandbox directory, relative; '.' is the working directory")
+        ] = ".",
     ) -> CallToolResult:
         """List the files in a sandbox directory."""
-        return await _run(lambda: _result(session.list_files(path)))
+        return await _run(lambda: _result(current().list_files(path)))
 
     @server.tool()
-    async def read_file(
-        path: Annotated[str, Field(description="path of the file in the sandbox")],
-    ) -> CallToolResult:
+    async def read_file(path: SandboxPath) -> CallToolResult:
         """Read one file from the sandbox and return its content."""
-        return await _run(lambda: _file_result(path, session.read_files([path])))
+        return await _run(lambda: _file_result(path, current().read_files([path])))
 
     @server.tool()
     async def save_artifact(
-        path: Annotated[str, Field(description="path of the file in the sandbox")],
+        path: SandboxPath,
         key: Annotated[
             str | None,
             Field(description="optional object key below the artifact prefix"),
         ] = None,
     ) -> CallToolResult:
-        """Copy a sandbox file to the artifact S3 bucket and return its s3:// URI."""
-        return await _run(lambda: _artifact_result(session.save_artifact(path, key=key)))
+        """Copy a sandbox file to the artifact S3 bucket; return its s3:// URI, size and ETag.
+
+        The object is confirmed with S3 before the URI is returned.
+        """
+        return await _run(lambda: _artifact_result(current().save_artifact(path, key=key)))
 
     return server
 
 
 async def _run(call: Callable[[], CallToolResult]) -> CallToolResult:
     # boto3 blocks; a worker thread keeps the event loop answering while the sandbox works.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - first tool call
+
     try:
         return await anyio.to_thread.run_sync(call)
     except ArtifactError as error:
         return _error(str(error), {"stderr": error.stderr})
-    except _TOOL_FAILURES as error:
+    except (AgentError, ClientError, BotoCoreError, ValueError) as error:
+        # Expected failures become tool errors; anything else is a bug and surfaces as one.
         return _error(f"{type(error).__name__}: {error}", {})
 
 
@@ -146,11 +218,12 @@ def _file_result(path: str, result: ExecutionResult) -> CallToolResult:
     return _error(f"The sandbox returned no content for {path}", {"path": path})
 
 
-def _artifact_result(uri: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(text=uri)], structured_content={"uri": uri})
+def _artifact_result(artifact: Artifact) -> CallToolResult:
+    text = f"{artifact.uri} ({artifact.size} bytes, ETag {artifact.etag})"
+    return CallToolResult(content=[TextContent(text=text)], structured_content=artifact.to_dict())
 
 
-def _error(message: str, details: dict[str, str]) -> CallToolResult:
+def _error(message: str, details: dict[str, Any]) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(text=message)],
         structured_content={"error": message, **details},
@@ -158,27 +231,62 @@ def _error(message: str, details: dict[str, str]) -> CallToolResult:
     )
 
 
-def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None) -> int:
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m agent.mcp_server", description=__doc__)
     add_interpreter_arguments(parser)
-    add_session_arguments(parser, default_name="mcp-server-session")
+    add_session_arguments(parser, name_prefix=SESSION_NAME_PREFIX, default_timeout=900)
     parser.add_argument("--verbose", action="store_true", help="log session events to stderr")
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-    try:
-        config, clients = load_config(args, clients)
-    except AgentError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    session = CodeInterpreterSession(
+    return parser.parse_args(argv)
+
+
+def create_session(
+    args: argparse.Namespace, clients: AwsClients | None = None
+) -> CodeInterpreterSession:
+    """The server's session: its own random name unless the arguments name one."""
+    config, clients = load_config(args, clients)
+    return _session_for(config, clients, args)
+
+
+def _session_for(
+    config: InterpreterConfig, clients: AwsClients, args: argparse.Namespace
+) -> CodeInterpreterSession:
+    from agent.session import CodeInterpreterSession  # noqa: PLC0415 - see the module doc
+
+    return CodeInterpreterSession(
         config,
-        client=clients.agentcore,
+        clients=clients,
         session_name=args.session_name,
+        name_prefix=args.session_name_prefix,
         session_timeout_seconds=args.session_timeout,
     )
-    with session:
+
+
+def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None) -> int:
+    args = parse_arguments(argv)
+    configure_logging(args.verbose)
+    try:
+        # Resolved before serving, so a missing or malformed interpreter exits 2 at once.
+        config, resolved_clients = load_config(args, clients)
+    except AgentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
+    try:
         build_server(session).run("stdio")
-    return 0
+    except BaseException:
+        # The server's own failure matters more than a failed cleanup; log, don't replace it.
+        try:
+            session.close()
+        except SessionError as cleanup_error:
+            logger.warning("%s", cleanup_error)
+        raise
+    try:
+        session.close()
+    except SessionError as error:
+        # Stopping our session failed on the way out; say so instead of a traceback.
+        print(f"error: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

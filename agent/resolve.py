@@ -17,26 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 from agent.clients import create_ssm_client
 from agent.errors import ResolutionError
+from agentcore_api import constraints
+from agentcore_api.resources import BUILT_IN_INTERPRETER_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-BUILTIN_INTERPRETER_ID = "aws.codeinterpreter.v1"
+# AWS's shared interpreter: accepted when named explicitly, never a fallback.
+BUILTIN_INTERPRETER_ID = BUILT_IN_INTERPRETER_ID
 DEFAULT_ARTIFACT_PREFIX = "output_artifacts/"
 STACK_NAME_TEMPLATE = "CodeInterpreter-{env}"
 DEFAULT_SSM_PREFIX_TEMPLATE = "/agentcore/{env}/code-interpreter"
 DEFAULT_OUTPUTS_FILE_TEMPLATE = "outputs/{env}.json"
 
-_INTERPRETER_ID = re.compile(r"aws\.codeinterpreter\.v1|[a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}")
-_INTERPRETER_ARN = re.compile(
-    r"arn:(?P<partition>aws(?:-[a-z]+)*):bedrock-agentcore:"
-    r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}|aws):"
-    r"(?P<kind>code-interpreter-custom|code-interpreter)/(?P<id>[^/]+)"
+# Splits an ARN that the model's pattern (constraints.INTERPRETER_ARN) has already accepted.
+_ARN_PARTS = re.compile(
+    r"arn:(?P<partition>[^:]+):(?P<service>[^:]+):(?P<region>[^:]*):(?P<account>[^:]*):"
+    r"(?P<kind>[^/]+)/(?P<id>.+)"
 )
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -71,6 +70,7 @@ _LABELS = {
     "region": "region",
 }
 NOT_FOUND = "not found"
+REGION_HINT = "pass --region or set AWS_REGION"
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,16 @@ def resolve(
     region: str | None = None,
     ssm_prefix: str | None = None,
     outputs_file: str | os.PathLike[str] | None = None,
-    ssm_client: SSMClient | None = None,
+    ssm_client: SSMClient | Callable[[], SSMClient] | None = None,
     use_ssm: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> InterpreterConfig:
     """Resolve the code interpreter of environment ``env``.
+
+    ``ssm_client`` is a client, or a function returning one, called only when SSM is actually
+    read (when arguments and environment variables leave a value open). Without either, a
+    client is created in the known region. ``use_ssm=False`` leaves SSM out; the places
+    searched still list it, with the reason.
 
     Raises ResolutionError when the id (or the region) cannot be found, or when any value
     found is malformed or contradicts another (an ARN for a different id or region).
@@ -218,10 +223,17 @@ def resolve(
 
 @dataclass(frozen=True)
 class _SsmLookup:
-    client: SSMClient | None
+    client: SSMClient | Callable[[], SSMClient] | None
     prefix: str
     region: str | None
     enabled: bool
+
+    def get_client(self, region: str) -> SSMClient:
+        if self.client is None:
+            return create_ssm_client(region)
+        if callable(self.client):
+            return self.client()
+        return self.client
 
 
 def _collect(
@@ -252,15 +264,21 @@ def _collect(
         + f" ({'set: ' + ', '.join(env_hits) if env_hits else 'none set'})"
     )
 
-    if _missing(found) and ssm.enabled:
-        if ssm.region is None:
-            searched.append(f"SSM parameters under {ssm.prefix} (skipped: no region known yet)")
-        else:
-            client = ssm.client or create_ssm_client(ssm.region)
-            searched.append(_read_ssm(client, ssm.prefix, ssm.region, found))
+    # SSM is always listed, so that a missing value never hides a lookup that did not run.
+    ssm_place = f"SSM parameters under {ssm.prefix}"
+    if not _missing(found):
+        searched.append(f"{ssm_place} (skipped: every value was already found)")
+    elif not ssm.enabled:
+        searched.append(f"{ssm_place} (skipped: SSM lookup turned off by the caller)")
+    elif ssm.region is None:
+        searched.append(f"{ssm_place} (skipped: no region: {REGION_HINT})")
+    else:
+        searched.append(_read_ssm(ssm.get_client(ssm.region), ssm.prefix, ssm.region, found))
 
     if _missing(found):
         searched.append(_read_outputs_file(*outputs, found))
+    else:
+        searched.append(f"outputs file {outputs[0]} (skipped: every value was already found)")
 
     for field, item in found.items():
         _validate(field, item)
@@ -279,7 +297,7 @@ def _final_region(env: str, region_found: _Found | None, found: Mapping[str, _Fo
         raise ResolutionError(
             f"No AWS region for environment {env!r}. Looked in: --region, "
             + ", ".join(REGION_ENVIRONMENT_VARIABLES)
-            + ", the AWS config profile, and the interpreter ARN. Pass --region or set AWS_REGION."
+            + f", the AWS config profile, and the interpreter ARN: {REGION_HINT}."
         )
     _validate("region", region_found)
     if arn is not None and arn_match is not None and arn_match["region"] != region_found.value:
@@ -306,16 +324,19 @@ def _source_or_not_found(found: Mapping[str, _Found], field: str) -> str:
 
 
 def _initial_region(
-    region: str | None, environ: Mapping[str, str], ssm_client: SSMClient | None
+    region: str | None,
+    environ: Mapping[str, str],
+    ssm_client: SSMClient | Callable[[], SSMClient] | None,
 ) -> _Found | None:
     if region:
         return _Found(region, "argument")
     from_environment = region_from_environment(environ)
     if from_environment is not None:
         return _Found(*from_environment)
-    if ssm_client is not None:
-        return _Found(ssm_client.meta.region_name, "region of the SSM client")
-    profile_region = boto3.Session().region_name
+    client_meta = getattr(ssm_client, "meta", None)
+    if client_meta is not None:
+        return _Found(client_meta.region_name, "region of the SSM client")
+    profile_region = profile_region_name()
     if profile_region:
         return _Found(profile_region, "AWS config profile")
     return None
@@ -331,7 +352,16 @@ def _normalise_ssm_prefix(prefix: str) -> str:
     return cleaned
 
 
+def profile_region_name() -> str | None:
+    """The region of the AWS config profile, if any (imports boto3, so asked last)."""
+    import boto3  # noqa: PLC0415 - only needed when no region was given
+
+    return boto3.Session().region_name
+
+
 def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Found]) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - with the client
+
     wanted = {f"{prefix}/{SSM_PARAMETER_SUFFIXES[f]}": f for f in FIELDS if f not in found}
     place = f"SSM parameters under {prefix} in {region}"
     try:
@@ -410,19 +440,19 @@ def _problem(field: str, value: str) -> str | None:
 
 
 def _interpreter_id_problem(value: str) -> str | None:
-    if _INTERPRETER_ID.fullmatch(value):
+    problem = constraints.INTERPRETER_ID.problem(value)
+    if problem is None:
         return None
-    return (
-        "expected <name>-<10 letters or digits> "
-        "(pattern [a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}) or aws.codeinterpreter.v1"
-    )
+    return f"expected <name>-<10 letters or digits> or {BUILT_IN_INTERPRETER_ID}, i.e. {problem}"
 
 
 def _arn_problem(value: str) -> str | None:
-    if _INTERPRETER_ARN.fullmatch(value):
+    problem = constraints.INTERPRETER_ARN.problem(value)
+    if problem is None and _ARN_PARTS.fullmatch(value):
         return None
     return (
         "expected arn:<partition>:bedrock-agentcore:<region>:<account>:code-interpreter-custom/<id>"
+        f", i.e. {problem or 'an ARN'}"
     )
 
 
@@ -467,9 +497,9 @@ def _prefix_problem(prefix: str) -> str | None:
 
 
 def _parse_arn(arn: _Found) -> re.Match[str]:
-    match = _INTERPRETER_ARN.fullmatch(arn.value)
+    _validate("interpreter_arn", arn)
+    match = _ARN_PARTS.fullmatch(arn.value)
     if match is None:
-        _validate("interpreter_arn", arn)
         raise ResolutionError(f"Malformed code interpreter ARN {arn.value!r} from {arn.source}.")
     return match
 

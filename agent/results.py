@@ -20,6 +20,36 @@ if TYPE_CHECKING:
     )
 
 
+# TaskStatus values after which a task no longer changes (the model's enum also has "submitted"
+# and "working").
+FINISHED_TASK_STATUSES = frozenset({"completed", "canceled", "failed"})
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """An object in the artifact bucket, confirmed by S3 HeadObject after the sandbox copied it."""
+
+    uri: str
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None = None
+
+    def __str__(self) -> str:
+        return self.uri
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uri": self.uri,
+            "bucket": self.bucket,
+            "key": self.key,
+            "size": self.size,
+            "etag": self.etag,
+            "version_id": self.version_id,
+        }
+
+
 @dataclass(frozen=True)
 class ContentItem:
     """One content block of a result: text, an image, a file's content or a link to a file."""
@@ -63,14 +93,26 @@ class ExecutionResult:
     execution_time_ms: float | None = None
     content: tuple[ContentItem, ...] = field(default_factory=tuple)
     event_count: int = 0
+    # Set by the asynchronous tools (startCommandExecution, getTask, stopTask).
+    task_id: str | None = None
+    task_status: str | None = None
+
+    @property
+    def task_finished(self) -> bool:
+        """True once a task is completed, canceled or failed (it will not change again)."""
+        return self.task_status in FINISHED_TASK_STATUSES
 
     @property
     def failed(self) -> bool:
-        """True when the service flagged an error or the process exited non-zero.
+        """True when the service flagged an error, the process exited non-zero or a task failed.
 
         A shell command that exits 1 is not always flagged ``isError``, so both are checked.
         """
-        return self.is_error or (self.exit_code is not None and self.exit_code != 0)
+        return (
+            self.is_error
+            or (self.exit_code is not None and self.exit_code != 0)
+            or self.task_status == "failed"
+        )
 
     @property
     def text(self) -> str:
@@ -112,6 +154,8 @@ class ExecutionResult:
             parts.append(f"[exit code {self.exit_code}]")
         if self.is_error and not self.stderr and not self.output:
             parts.append(f"[{self.operation} failed]")
+        if self.task_id is not None:
+            parts.append(f"[task {self.task_id}: {self.task_status or 'status unknown'}]")
         names = [item.uri or item.name for item in self.resources if item.type == "resource_link"]
         if names and not self.output:
             parts.append("\n".join(name for name in names if name))
@@ -128,6 +172,8 @@ class ExecutionResult:
             "failed": self.failed,
             "execution_time_ms": self.execution_time_ms,
             "content": [item.to_dict() for item in self.content],
+            "task_id": self.task_id,
+            "task_status": self.task_status,
         }
 
 
@@ -145,6 +191,8 @@ def aggregate_stream(
     exit_code: int | None = None
     is_error = False
     execution_time: float | None = None
+    task_id: str | None = None
+    task_status: str | None = None
     event_count = 0
     for event in events:
         event_count += 1
@@ -156,6 +204,8 @@ def aggregate_stream(
         structured = result.get("structuredContent")
         if structured is None:
             continue
+        task_id = structured.get("taskId", task_id)
+        task_status = structured.get("taskStatus", task_status)
         stdout.append(structured.get("stdout", ""))
         stderr.append(structured.get("stderr", ""))
         if "exitCode" in structured:
@@ -173,6 +223,8 @@ def aggregate_stream(
         execution_time_ms=execution_time,
         content=tuple(content),
         event_count=event_count,
+        task_id=task_id,
+        task_status=task_status,
     )
 
 

@@ -1,9 +1,11 @@
 """Post-deploy smoke check of an environment's code interpreter.
 
 ``python -m agent.smoke --env dev`` resolves the interpreter, starts a session of its own, runs
-a Python snippet and a shell command, copies a file to the artifact bucket, confirms with S3
-that the object arrived, and stops the session. It prints one line per step with its duration
-and exits non-zero naming the first step that failed, so a deploy pipeline can gate on it.
+a Python snippet and a shell command, copies a file to the artifact bucket (which S3 HeadObject
+confirms), reads the object back and compares its bytes, and stops the session. It prints one
+line per step with its duration and exits non-zero naming the first step that failed, so a
+deploy pipeline can gate on it: 2 when the interpreter cannot be resolved, 1 when a later step
+fails (see ``agent.exit_codes``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from agent.cli import (
 )
 from agent.clients import AwsClients
 from agent.errors import AgentError
+from agent.exit_codes import ExitCode, exit_code_for
 from agent.resolve import InterpreterConfig
+from agent.results import Artifact
 from agent.session import CodeInterpreterSession
 
 STEPS = (
@@ -39,6 +43,7 @@ STEPS = (
     "verify-artifact",
     "stop-session",
 )
+SESSION_NAME_PREFIX = "smoke-check"
 SMOKE_COMMAND = "echo agentcore-smoke-command && uname -s"
 # The snippet writes the file that save-artifact uploads, so its size is known in advance.
 SMOKE_CODE = """
@@ -70,7 +75,7 @@ class _RunState:
     config: InterpreterConfig | None = None
     clients: AwsClients | None = None
     session: CodeInterpreterSession | None = None
-    artifact_uri: str | None = None
+    artifact: Artifact | None = None
 
 
 class SmokeCheck:
@@ -90,8 +95,9 @@ class SmokeCheck:
         self._clock = clock
         self._run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
         self._sandbox_file = f"agentcore_smoke_{self._run_id}.txt"
-        self._expected_size = len(f"agentcore smoke check {self._run_id}\n".encode())
+        self._expected_content = f"agentcore smoke check {self._run_id}\n".encode()
         self.outcomes: list[StepOutcome] = []
+        self._failure: BaseException | None = None
 
     def run(self) -> int:
         actions: dict[str, Callable[[], str]] = {
@@ -115,16 +121,19 @@ class SmokeCheck:
                 failed_step = name
         total = sum(outcome.seconds or 0.0 for outcome in self.outcomes)
         if failed_step is not None:
-            print(f"smoke check FAILED at step {failed_step}", file=sys.stderr)
-            return 1
+            reason = next(o.detail for o in self.outcomes if o.name == failed_step)
+            print(f"smoke check FAILED at step {failed_step}: {reason}", file=sys.stderr)
+            return exit_code_for(self._failure) if self._failure else ExitCode.FAILED
         print(f"smoke check passed: {len(STEPS)} steps in {total:.2f}s", file=sys.stderr)
-        return 0
+        return ExitCode.OK
 
     def _timed(self, name: str, action: Callable[[], str]) -> StepOutcome:
         started = self._clock()
         try:
             detail = action()
         except (StepFailedError, AgentError, ClientError, BotoCoreError, ValueError) as error:
+            # The first failure decides the exit code: configuration (2) or the check (1).
+            self._failure = self._failure or error
             return StepOutcome(name, "FAIL", self._clock() - started, _one_line(str(error)))
         return StepOutcome(name, "PASS", self._clock() - started, detail)
 
@@ -147,8 +156,9 @@ class SmokeCheck:
         # A session of its own: the check must not disturb, or stop, an agent's session.
         session = CodeInterpreterSession(
             config,
-            client=clients.agentcore,
+            clients=clients,
             session_name=self._args.session_name,
+            name_prefix=self._args.session_name_prefix,
             session_timeout_seconds=self._args.session_timeout,
             reuse_ready_session=False,
         )
@@ -158,7 +168,7 @@ class SmokeCheck:
     def _execute_python(self) -> str:
         code = SMOKE_CODE.format(run_id=self._run_id, path=self._sandbox_file)
         result = self._session().execute_code(code)
-        expected = f"agentcore-smoke-python 42 {self._expected_size}"
+        expected = f"agentcore-smoke-python 42 {len(self._expected_content)}"
         if result.failed:
             raise StepFailedError(f"code failed: {result.error_message()}")
         if expected not in result.output:
@@ -174,26 +184,26 @@ class SmokeCheck:
         return _timing_detail(result.execution_time_ms, "stdout ok")
 
     def _save_artifact(self) -> str:
-        uri = self._session().save_artifact(self._sandbox_file, key=f"smoke/{self._run_id}.txt")
-        self._state.artifact_uri = uri
-        return uri
+        # save_artifact confirms the object with S3 HeadObject before it returns.
+        artifact = self._session().save_artifact(
+            self._sandbox_file, key=f"smoke/{self._run_id}.txt"
+        )
+        self._state.artifact = artifact
+        return artifact.uri
 
     def _verify_artifact(self) -> str:
         _, clients = self._resolved()
-        uri = self._state.artifact_uri or ""
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        try:
-            head = clients.s3.head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = error.response.get("Error", {}).get("Code", "")
-            if status == 404 or code in {"404", "NoSuchKey", "NotFound"}:
-                raise StepFailedError(f"{uri} does not exist in S3") from error
-            raise
-        size = head.get("ContentLength")
-        if size != self._expected_size:
-            raise StepFailedError(f"{uri} has {size} bytes, expected {self._expected_size}")
-        return f"{uri} ({size} bytes)"
+        artifact = self._state.artifact
+        if artifact is None:
+            raise StepFailedError("no artifact was saved")
+        # Read it back under the agent's own credentials: the bytes, not just the key, arrived.
+        body = clients.s3.get_object(Bucket=artifact.bucket, Key=artifact.key)["Body"].read()
+        if body != self._expected_content:
+            raise StepFailedError(
+                f"{artifact.uri} holds {len(body)} bytes that differ from the "
+                f"{len(self._expected_content)} bytes the sandbox wrote"
+            )
+        return f"{artifact.uri} ({artifact.size} bytes, ETag {artifact.etag}, content matches)"
 
     def _stop_session(self) -> str:
         session = self._session()
@@ -233,7 +243,7 @@ def main(
     parser = argparse.ArgumentParser(prog="python -m agent.smoke", description=__doc__)
     add_interpreter_arguments(parser)
     # Short-lived: if stopping fails, the session should not linger for the default 15 minutes.
-    add_session_arguments(parser, default_name="smoke-check", default_timeout=300)
+    add_session_arguments(parser, name_prefix=SESSION_NAME_PREFIX, default_timeout=300)
     parser.add_argument("--verbose", action="store_true", help="log session events to stderr")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)

@@ -17,7 +17,7 @@ from agent.errors import AgentError, StrandsNotInstalledError
 from agent.results import ExecutionResult
 from agent.session import CodeInterpreterSession
 
-STRANDS_INSTALL_HINT = "pip install 'strands-agents>=1.62,<2'"
+STRANDS_INSTALL_HINT = "pip install -r requirements-agent-strands.txt"
 # Bedrock's Converse API accepts only these image formats in tool results.
 _STRANDS_IMAGE_FORMATS = {
     "image/png": "png",

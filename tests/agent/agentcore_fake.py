@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import posixpath
 import re
 import shlex
 import struct
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import ReadTimeoutError
 from botocore.model import OperationModel, Shape
 
 INTERPRETER_ID = "codeinterpreter_dev_ab12cd34-AbCdEfGh12"
@@ -260,6 +262,16 @@ class ServiceError:
 
 
 @dataclass
+class FakeTask:
+    """A startCommandExecution task: "working" for ``polls_left`` getTask calls, then done."""
+
+    command: str
+    run: SandboxRun
+    polls_left: int
+    status: str = "working"
+
+
+@dataclass
 class FakeSession:
     session_id: str
     name: str
@@ -267,6 +279,8 @@ class FakeSession:
     status: str = "READY"
     created_at: float = field(default_factory=time.time)
     files: dict[str, str | bytes] = field(default_factory=dict)
+    tasks: dict[str, FakeTask] = field(default_factory=dict)
+    start_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -297,7 +311,18 @@ class FakeCodeInterpreterService:
         self.s3_client: Any = None
         self.drop_uploads = False
         self.stop_error: ServiceError | None = None
+        # The service may return fewer items than maxResults; a limit forces small pages.
+        self.list_page_limit: int | None = None
+        # Errors answered (once each, in order) before an operation is handled normally, e.g.
+        # a throttled StartCodeInterpreterSession that a retry then gets through.
+        self.transient_errors: dict[str, deque[ServiceError]] = {}
+        # How many InvokeCodeInterpreter requests time out on the client's side (botocore's
+        # ReadTimeoutError, raised where the HTTP response would be read).
+        self.invoke_read_timeouts = 0
+        self.task_handler: Callable[[str], SandboxRun] = lambda _command: SandboxRun()
+        self.task_polls_until_done = 1
         self._counter = 0
+        self._task_counter = 0
         self._service_model: Any = None
 
     # -- test helpers ---------------------------------------------------------------------------
@@ -311,6 +336,9 @@ class FakeCodeInterpreterService:
         session = self._new_session(name, 900)
         session.status = status
         return session.session_id
+
+    def fail_next(self, operation: str, *errors: ServiceError) -> None:
+        self.transient_errors.setdefault(operation, deque()).extend(errors)
 
     def expire(self, session_id: str) -> None:
         self.sessions[session_id].status = "TERMINATED"
@@ -347,6 +375,14 @@ class FakeCodeInterpreterService:
             return _error(
                 request, ServiceError("ResourceNotFoundException", 404, "No such interpreter")
             )
+        pending = self.transient_errors.get(operation_name)
+        if pending:
+            return _error(request, pending.popleft())
+        if operation_name == "InvokeCodeInterpreter" and self.invoke_read_timeouts > 0:
+            self.invoke_read_timeouts -= 1
+            # botocore treats an exception from before-send like one from the HTTP layer: its
+            # retry handler sees the same ReadTimeoutError a slow response would produce.
+            raise ReadTimeoutError(endpoint_url=request.url)
         handlers = {
             "StartCodeInterpreterSession": self._start_session,
             "ListCodeInterpreterSessions": self._list_sessions,
@@ -367,6 +403,7 @@ class FakeCodeInterpreterService:
         session = self._new_session(
             params.get("name", ""), params.get("sessionTimeoutSeconds", 900)
         )
+        session.start_params = params
         return _json(
             request,
             {
@@ -378,6 +415,7 @@ class FakeCodeInterpreterService:
 
     def _list_sessions(self, request: AWSPreparedRequest, params: dict[str, Any]) -> AWSResponse:
         wanted = params.get("status")
+        start = int(params.get("nextToken", "0"))
         items = [
             {
                 "codeInterpreterIdentifier": self.interpreter_id,
@@ -390,7 +428,11 @@ class FakeCodeInterpreterService:
             for session in self.sessions.values()
             if wanted is None or session.status == wanted
         ]
-        return _json(request, {"items": items[: params.get("maxResults", 10)]})
+        page_size = min(params.get("maxResults", 10), self.list_page_limit or 100)
+        body: dict[str, Any] = {"items": items[start : start + page_size]}
+        if start + page_size < len(items):
+            body["nextToken"] = str(start + page_size)
+        return _json(request, body)
 
     def _get_session(self, request: AWSPreparedRequest, params: dict[str, Any]) -> AWSResponse:
         session = self.sessions.get(params["sessionId"])
@@ -447,6 +489,9 @@ class FakeCodeInterpreterService:
             "readFiles": self._read_files,
             "listFiles": self._list_files,
             "removeFiles": self._remove_files,
+            "startCommandExecution": self._start_task,
+            "getTask": self._get_task,
+            "stopTask": self._stop_task,
         }
         results = tools[tool](session, arguments)
         return _stream(request, session.session_id, [result_frame(result) for result in results])
@@ -536,7 +581,9 @@ class FakeCodeInterpreterService:
         return [{"content": blocks, "isError": False}]
 
     def _list_files(self, session: FakeSession, arguments: dict[str, Any]) -> list[dict[str, Any]]:
-        directory = arguments.get("directoryPath", "").strip("/")
+        requested = arguments.get("directoryPath", arguments.get("path", ""))
+        directory = posixpath.normpath(requested or ".").strip("/")
+        directory = "" if directory == "." else directory
         prefix = f"{directory}/" if directory else ""
         blocks = [
             {
@@ -551,12 +598,52 @@ class FakeCodeInterpreterService:
         ]
         return [{"content": blocks, "isError": False}]
 
+    def _start_task(self, session: FakeSession, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        self._task_counter += 1
+        task_id = f"task-{self._task_counter:04d}"
+        command = arguments["command"]
+        task = FakeTask(command, self.task_handler(command), self.task_polls_until_done)
+        session.tasks[task_id] = task
+        return [_task_result(task_id, FakeTask(command, task.run, 0, status="submitted"))]
+
+    def _get_task(self, session: FakeSession, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        task = session.tasks.get(arguments.get("taskId", ""))
+        if task is None:
+            return [_unknown_task(arguments.get("taskId", ""))]
+        if task.status == "working":
+            if task.polls_left > 0:
+                task.polls_left -= 1
+            else:
+                task.status = "failed" if task.run.exit_code else "completed"
+        return [_task_result(arguments["taskId"], task)]
+
+    def _stop_task(self, session: FakeSession, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        task = session.tasks.get(arguments.get("taskId", ""))
+        if task is None:
+            return [_unknown_task(arguments.get("taskId", ""))]
+        if task.status == "working":
+            task.status = "canceled"
+        return [_task_result(arguments["taskId"], task)]
+
     def _remove_files(
         self, session: FakeSession, arguments: dict[str, Any]
     ) -> list[dict[str, Any]]:
         for path in arguments["paths"]:
             session.files.pop(path, None)
         return [{"content": [{"type": "text", "text": "removed"}], "isError": False}]
+
+
+def _task_result(task_id: str, task: FakeTask) -> dict[str, Any]:
+    structured: dict[str, Any] = {"taskId": task_id, "taskStatus": task.status}
+    if task.status == "completed":
+        structured.update(
+            stdout=task.run.stdout, stderr=task.run.stderr, exitCode=task.run.exit_code
+        )
+    return {
+        "content": [{"type": "text", "text": f"Task {task_id}: {task.status}"}],
+        "structuredContent": structured,
+        "isError": False,
+    }
 
 
 def _run_result(run: SandboxRun) -> dict[str, Any]:
@@ -576,6 +663,10 @@ def _run_result(run: SandboxRun) -> dict[str, Any]:
         },
         "isError": run.is_error,
     }
+
+
+def _unknown_task(task_id: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": f"Task {task_id} not found"}], "isError": True}
 
 
 def _json(request: AWSPreparedRequest, body: dict[str, Any]) -> AWSResponse:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from agentcore_fake import (
     BUCKET,
@@ -21,7 +22,7 @@ from botocore.httpsession import URLLib3Session
 from moto import mock_aws
 from moto.core.models import botocore_stubber
 
-from agent.clients import AwsClients, client_config
+from agent.clients import AwsClients, client_config, invoke_client_config
 from agent.resolve import InterpreterConfig, resolve
 
 FAKE_CREDENTIAL = "testing"
@@ -67,13 +68,33 @@ def fake_service() -> FakeCodeInterpreterService:
     return FakeCodeInterpreterService(INTERPRETER_ID)
 
 
-@pytest.fixture
-def agentcore_client(fake_service: FakeCodeInterpreterService, boto_session: boto3.Session) -> Any:
-    client = boto_session.client("bedrock-agentcore", region_name=REGION, config=client_config())
+def fake_agentcore_client(
+    fake_service: FakeCodeInterpreterService, boto_session: boto3.Session, config: Any
+) -> Any:
+    """A real bedrock-agentcore client whose requests the fake answers."""
+    client = boto_session.client("bedrock-agentcore", region_name=REGION, config=config)
     # botocore emits before-send to every handler; moto's (added to all clients once moto is
     # imported) would raise NotImplementedError for the code-interpreter operations it lacks.
     client.meta.events.unregister("before-send", botocore_stubber)
     return fake_service.attach(client)
+
+
+@pytest.fixture
+def agentcore_client(fake_service: FakeCodeInterpreterService, boto_session: boto3.Session) -> Any:
+    """Session operations (start, list, get, stop), configured as the package configures them."""
+    return fake_agentcore_client(fake_service, boto_session, client_config())
+
+
+@pytest.fixture
+def invoke_client(fake_service: FakeCodeInterpreterService, boto_session: boto3.Session) -> Any:
+    """InvokeCodeInterpreter, configured as the package configures it (no retries)."""
+    return fake_agentcore_client(fake_service, boto_session, invoke_client_config())
+
+
+@pytest.fixture
+def clients(agentcore_client: Any, invoke_client: Any) -> AwsClients:
+    """The data plane behind the fake; SSM and S3 are absent (any use hits the network guard)."""
+    return AwsClients(REGION, agentcore=agentcore_client, agentcore_invoke=invoke_client)
 
 
 @pytest.fixture
@@ -90,6 +111,14 @@ def config() -> InterpreterConfig:
 
 
 @pytest.fixture
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry backoff without the waiting; returns the delays it asked for."""
+    delays: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", delays.append)
+    return delays
+
+
+@pytest.fixture
 def moto_aws() -> Iterator[None]:
     with mock_aws():
         yield
@@ -100,6 +129,7 @@ def deployed_clients(
     moto_aws: None,
     fake_service: FakeCodeInterpreterService,
     agentcore_client: Any,
+    invoke_client: Any,
     boto_session: boto3.Session,
 ) -> AwsClients:
     """Clients for a deployed dev stack: SSM parameters and bucket in moto, fake data plane."""
@@ -108,4 +138,6 @@ def deployed_clients(
     publish_stack_parameters(ssm)
     s3.create_bucket(Bucket=BUCKET)
     fake_service.s3_client = s3
-    return AwsClients(region=REGION, agentcore=agentcore_client, ssm=ssm, s3=s3)
+    return AwsClients(
+        REGION, agentcore=agentcore_client, agentcore_invoke=invoke_client, ssm=ssm, s3=s3
+    )

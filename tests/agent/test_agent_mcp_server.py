@@ -21,11 +21,28 @@ from agentcore_fake import (
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ImageContent, TextContent
 
-from agent.mcp_server import build_server, main
+from agent.clients import AwsClients
+from agent.mcp_server import (
+    SessionOnFirstUse,
+    build_server,
+    create_session,
+    main,
+    parse_arguments,
+)
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS = [
+    "execute_command",
+    "execute_python",
+    "get_task",
+    "list_files",
+    "read_file",
+    "save_artifact",
+    "start_command_execution",
+    "stop_task",
+]
 TRACEBACK = (
     "Traceback (most recent call last):\n"
     '  File "<stdin>", line 1, in <module>\n'
@@ -59,23 +76,17 @@ def text_of(result: CallToolResult) -> str:
 
 
 @pytest.fixture
-def session(config: InterpreterConfig, agentcore_client: Any) -> CodeInterpreterSession:
-    return CodeInterpreterSession(config, client=agentcore_client)
+def session(config: InterpreterConfig, clients: AwsClients) -> CodeInterpreterSession:
+    return CodeInterpreterSession(config, clients=clients)
 
 
-def test_lists_the_five_tools_with_their_input_schemas(session: CodeInterpreterSession) -> None:
+def test_lists_the_tools_with_their_input_schemas(session: CodeInterpreterSession) -> None:
     async def scenario(client: Client) -> Any:
         return await client.list_tools()
 
     tools = {tool.name: tool for tool in run_with_client(session, scenario).tools}
 
-    assert set(tools) == {
-        "execute_python",
-        "execute_command",
-        "list_files",
-        "read_file",
-        "save_artifact",
-    }
+    assert sorted(tools) == TOOLS
     python = tools["execute_python"].input_schema
     assert python["required"] == ["code"]
     assert python["properties"]["code"]["type"] == "string"
@@ -83,6 +94,10 @@ def test_lists_the_five_tools_with_their_input_schemas(session: CodeInterpreterS
     assert tools["execute_command"].input_schema["required"] == ["command"]
     assert tools["read_file"].input_schema["required"] == ["path"]
     assert "required" not in tools["list_files"].input_schema
+    assert tools["list_files"].input_schema["properties"]["path"]["default"] == "."
+    assert tools["start_command_execution"].input_schema["required"] == ["command"]
+    assert tools["get_task"].input_schema["required"] == ["task_id"]
+    assert tools["stop_task"].input_schema["required"] == ["task_id"]
     save = tools["save_artifact"].input_schema
     assert save["required"] == ["path"]
     assert "key" in save["properties"]
@@ -165,9 +180,10 @@ def test_read_and_list_files(
     assert "file:///report.md" in text_of(listing)
 
 
-def test_save_artifact_returns_the_s3_uri_and_errors_carry_stderr(
-    session: CodeInterpreterSession,
+def test_save_artifact_returns_the_confirmed_object_and_errors_carry_stderr(
+    config: InterpreterConfig, deployed_clients: AwsClients
 ) -> None:
+    session = CodeInterpreterSession(config, clients=deployed_clients)
     session.write_files({"chart.png": "png"})
 
     async def scenario(client: Client) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
@@ -179,7 +195,17 @@ def test_save_artifact_returns_the_s3_uri_and_errors_carry_stderr(
     saved, missing, invalid = run_with_client(session, scenario)
 
     assert saved.is_error is False
-    assert text_of(saved) == f"s3://{BUCKET}/output_artifacts/c.png"
+    head = deployed_clients.s3.head_object(Bucket=BUCKET, Key="output_artifacts/c.png")
+    etag = head["ETag"].strip('"')
+    assert text_of(saved) == f"s3://{BUCKET}/output_artifacts/c.png (3 bytes, ETag {etag})"
+    assert saved.structured_content == {
+        "uri": f"s3://{BUCKET}/output_artifacts/c.png",
+        "bucket": BUCKET,
+        "key": "output_artifacts/c.png",
+        "size": 3,
+        "etag": etag,
+        "version_id": head.get("VersionId"),
+    }
     assert missing.is_error is True
     assert "ghost.png does not exist" in text_of(missing)
     assert missing.structured_content is not None
@@ -216,11 +242,12 @@ def test_module_runs_as_a_stdio_server(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    # Every field comes from the outputs file, so the server never needs to reach AWS here.
+    # No region is configured, so SSM is skipped and every value (the region from the ARN)
+    # comes from the outputs file: the server never needs to reach AWS here.
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key.startswith("AWS_") or key in {"PATH", "HOME", "LANG"}
+        if (key.startswith("AWS_") and "REGION" not in key) or key in {"PATH", "HOME", "LANG"}
     }
     environment["PYTHONPATH"] = str(REPO_ROOT)
     parameters = StdioServerParameters(
@@ -234,10 +261,112 @@ def test_module_runs_as_a_stdio_server(tmp_path: Path) -> None:
         async with Client(parameters, mode="legacy") as client:
             return [tool.name for tool in (await client.list_tools()).tools]
 
-    assert sorted(anyio.run(list_over_stdio)) == [
-        "execute_command",
-        "execute_python",
-        "list_files",
-        "read_file",
-        "save_artifact",
+    assert sorted(anyio.run(list_over_stdio)) == TOOLS
+
+
+def test_the_server_runs_code_in_its_own_session_never_in_a_foreign_one(
+    deployed_clients: AwsClients, fake_service: FakeCodeInterpreterService
+) -> None:
+    """Another agent's READY session is visible to the server; it must not be touched."""
+    foreign = fake_service.add_session(name="another-users-agent")
+    fake_service.code_handler = lambda code: SandboxRun(stdout="ran\n")
+    session = create_session(parse_arguments(["--env", "dev"]), deployed_clients)
+
+    with session:
+        result = call(session, "execute_python", {"code": "print('ran')"})
+        own = session.session_id
+
+    assert result.is_error is False
+    assert own is not None
+    assert own != foreign
+    assert fake_service.sessions[own].name.startswith("mcp-server-")
+    assert {call.params["sessionId"] for call in fake_service.invokes()} == {own}
+    stopped = [
+        call.params["sessionId"] for call in fake_service.calls("StopCodeInterpreterSession")
     ]
+    assert stopped == [own]
+    assert fake_service.sessions[foreign].status == "READY"
+
+
+def test_a_named_server_session_is_picked_up_again_but_only_by_its_name(
+    deployed_clients: AwsClients,
+    fake_service: FakeCodeInterpreterService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    foreign = fake_service.add_session(name="another-users-agent")
+    earlier = fake_service.add_session(name="analyst-42")
+    monkeypatch.setenv("CODE_INTERPRETER_SESSION_NAME", "analyst-42")
+    session = create_session(parse_arguments(["--env", "dev"]), deployed_clients)
+
+    with session:
+        call(session, "execute_command", {"command": "ls"})
+
+    assert {call.params["sessionId"] for call in fake_service.invokes()} == {earlier}
+    assert fake_service.calls("StopCodeInterpreterSession") == []  # not ours to stop
+    assert fake_service.sessions[foreign].status == "READY"
+
+
+def test_long_work_runs_as_a_task_through_the_tools(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    fake_service.task_polls_until_done = 1
+    fake_service.task_handler = lambda command: SandboxRun(stdout="trained\n")
+
+    async def scenario(client: Client) -> list[CallToolResult]:
+        started = await client.call_tool("start_command_execution", {"command": "python train.py"})
+        assert started.structured_content is not None
+        task_id = started.structured_content["task_id"]
+        working = await client.call_tool("get_task", {"task_id": task_id})
+        done = await client.call_tool("get_task", {"task_id": task_id})
+        stopped = await client.call_tool("stop_task", {"task_id": task_id})
+        return [started, working, done, stopped]
+
+    started, working, done, stopped = run_with_client(session, scenario)
+
+    statuses = [
+        result.structured_content["task_status"] if result.structured_content else None
+        for result in (started, working, done, stopped)
+    ]
+    assert statuses == ["submitted", "working", "completed", "completed"]
+    assert "trained" in text_of(done)
+    assert "[task task-0001: completed]" in text_of(done)
+    assert not any(result.is_error for result in (started, working, done, stopped))
+
+
+def test_paths_outside_the_working_directory_are_tool_errors(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    result = call(session, "read_file", {"path": "/etc/passwd"})
+
+    assert result.is_error is True
+    assert "Absolute sandbox path '/etc/passwd' refused" in text_of(result)
+    assert fake_service.requests == []
+
+
+def test_the_session_is_created_by_the_first_tool_call_not_by_the_handshake(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    created: list[CodeInterpreterSession] = []
+
+    def create() -> CodeInterpreterSession:
+        created.append(session)
+        return session
+
+    on_first_use = SessionOnFirstUse(create)
+
+    async def scenario(client: Client) -> list[int]:
+        counts = [len(created)]
+        await client.list_tools()
+        counts.append(len(created))
+        await client.call_tool("execute_command", {"command": "true"})
+        await client.call_tool("execute_command", {"command": "true"})
+        counts.append(len(created))
+        return counts
+
+    async def connect() -> list[int]:
+        async with Client(build_server(on_first_use), mode="legacy") as client:
+            return await scenario(client)
+
+    assert anyio.run(connect) == [0, 0, 1]
+    on_first_use.close()
+    assert [call.operation for call in fake_service.requests][-1] == "StopCodeInterpreterSession"

@@ -132,7 +132,10 @@ class TestOutputsFile:
 
         assert config.region == "ap-northeast-2"
         assert config.sources.region.startswith("region of ARN")
-        assert any("skipped: no region" in place for place in config.searched)
+        assert (
+            "SSM parameters under /agentcore/dev/code-interpreter "
+            "(skipped: no region: pass --region or set AWS_REGION)"
+        ) in config.searched
 
     def test_file_for_another_stack_says_which_stacks_it_has(self, tmp_path: Path) -> None:
         write_outputs(tmp_path / "outputs" / "dev.json", env="prod")
@@ -197,7 +200,11 @@ class TestPrecedence:
             artifact_prefix="",
         )
         assert config.artifact_prefix == ""
-        assert config.searched[-1].startswith("environment variables")
+        assert config.searched[-2:] == (
+            "SSM parameters under /agentcore/dev/code-interpreter "
+            "(skipped: every value was already found)",
+            "outputs file outputs/dev.json (skipped: every value was already found)",
+        )
 
 
 class TestErrors:

@@ -64,13 +64,13 @@ def test_every_step_passes_and_prints_one_timed_line_each(
     # The check used a session of its own and stopped it.
     started = sandbox.calls("StartCodeInterpreterSession")
     assert len(started) == 1
-    assert started[0].params["name"] == "smoke-check"
+    assert re.fullmatch(r"smoke-check-[0-9a-f]{16}", started[0].params["name"])
     assert started[0].params["sessionTimeoutSeconds"] == 300
     assert sandbox.calls("ListCodeInterpreterSessions") == []
     assert all(session.status == "TERMINATED" for session in sandbox.sessions.values())
 
 
-def test_missing_s3_object_fails_the_verify_step(
+def test_missing_s3_object_fails_the_save_step(
     deployed_clients: AwsClients,
     sandbox: FakeCodeInterpreterService,
     capsys: pytest.CaptureFixture[str],
@@ -79,11 +79,12 @@ def test_missing_s3_object_fails_the_verify_step(
 
     exit_code, lines = run_smoke(deployed_clients)
 
-    assert exit_code != 0
-    verify = next(line for line in lines if " verify-artifact " in line)
-    assert verify.startswith("FAIL")
-    assert "does not exist in S3" in verify
-    assert "smoke check FAILED at step verify-artifact" in capsys.readouterr().err
+    assert exit_code == 1
+    save = next(line for line in lines if " save-artifact " in line)
+    assert save.startswith("FAIL")
+    assert "S3 has no object with key 'output_artifacts/smoke/" in save
+    assert next(line for line in lines if " verify-artifact " in line).startswith("SKIP")
+    assert "smoke check FAILED at step save-artifact: " in capsys.readouterr().err
     # The session is still stopped after the failure.
     assert lines[-1].startswith("PASS stop-session")
     assert all(session.status == "TERMINATED" for session in sandbox.sessions.values())
@@ -120,9 +121,31 @@ def test_unresolvable_interpreter_fails_the_first_step(
 ) -> None:
     exit_code, lines = run_smoke(deployed_clients, "--env", "qa")
 
-    assert exit_code == 1
+    assert exit_code == 2  # a configuration error, not a failed check
     assert lines[0].startswith("FAIL resolve")
     assert "No code interpreter id found for environment 'qa'" in lines[0]
     assert all(line.startswith("SKIP") for line in lines[1:])
     assert len(lines) == len(STEPS)
     assert "FAILED at step resolve" in capsys.readouterr().err
+
+
+def test_verify_compares_the_bytes_that_arrived(
+    deployed_clients: AwsClients, sandbox: FakeCodeInterpreterService
+) -> None:
+    answer = sandbox.code_handler
+
+    def write_other_bytes(code: str) -> SandboxRun:
+        run = answer(code)
+        for session in sandbox.sessions.values():
+            for path in session.files:
+                session.files[path] = "corrupted\n"
+        return run
+
+    sandbox.code_handler = write_other_bytes
+
+    exit_code, lines = run_smoke(deployed_clients)
+
+    assert exit_code == 1
+    verify = next(line for line in lines if " verify-artifact " in line)
+    assert verify.startswith("FAIL")
+    assert "holds 10 bytes that differ from the" in verify

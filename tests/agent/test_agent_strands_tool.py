@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import pytest
 from agentcore_fake import FakeCodeInterpreterService, SandboxRun
 
 from agent import StrandsNotInstalledError
+from agent.clients import AwsClients
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
 from agent.strands_tool import create_execute_python_tool, run_execute_python
 
 
 @pytest.fixture
-def session(config: InterpreterConfig, agentcore_client: Any) -> CodeInterpreterSession:
-    return CodeInterpreterSession(config, client=agentcore_client)
+def session(config: InterpreterConfig, clients: AwsClients) -> CodeInterpreterSession:
+    return CodeInterpreterSession(config, clients=clients)
 
 
 def test_success_returns_stdout_and_status_success(
@@ -65,14 +65,15 @@ def test_without_strands_the_factory_says_how_to_install_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, "strands", None)
 
-    with pytest.raises(StrandsNotInstalledError, match="pip install 'strands-agents"):
+    with pytest.raises(
+        StrandsNotInstalledError, match=r"pip install -r requirements-agent-strands\.txt"
+    ):
         create_execute_python_tool(session)
 
 
 def test_with_strands_the_tool_has_a_spec_and_runs_in_the_session(
     session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
 ) -> None:
-    pytest.importorskip("strands")
     fake_service.code_handler = lambda code: SandboxRun(stdout="hello\n")
 
     tool = create_execute_python_tool(session)
