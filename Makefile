@@ -69,18 +69,19 @@ $(UV): requirements-tools.txt | $(VENV)/bin/python
 
 $(PY_DEPS): requirements.txt constraints.txt $(UV)
 	$(SAY) "Installing the app's Python packages (requirements.txt)"
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements.txt -c constraints.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python -r requirements.txt -c constraints.txt
 	touch $@
 
-$(PY_DEV_DEPS): $(PY_DEPS) requirements-dev.txt requirements-agent.txt constraints.txt
+$(PY_DEV_DEPS): $(PY_DEPS) requirements-dev.txt requirements-agent.txt requirements-agent-strands.txt \
+		constraints.txt
 	$(SAY) "Installing the test, lint and agent packages (requirements-dev.txt)"
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.txt -c constraints.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 $(CHECKOV_DEPS): requirements-checkov.txt constraints-checkov.txt $(UV)
 	$(SAY) "Installing checkov into its own environment $(CHECKOV_VENV)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python \
+	$(UV) pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python \
 		-r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
@@ -104,7 +105,7 @@ test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(SAY) "mypy (strict)"
 	mypy
 	$(SAY) "pytest"
-	pytest
+	pytest -n auto --maxprocesses 4
 
 lint: $(PY_DEV_DEPS)
 	ruff check .

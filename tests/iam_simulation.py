@@ -270,6 +270,13 @@ class StackResources:
     def logical_ids(self, resource_type: str) -> list[str]:
         return [lid for lid, r in self.resources.items() if r["Type"] == resource_type]
 
+    def output_resource(self, output: str) -> str:
+        """The logical id of the resource a stack output names (by Ref or Fn::GetAtt)."""
+        value = self.template["Outputs"][output]["Value"]
+        if "Ref" in value:
+            return str(value["Ref"])
+        return str(value["Fn::GetAtt"][0])
+
     def only(self, resource_type: str) -> str:
         (logical_id,) = self.logical_ids(resource_type)
         return logical_id

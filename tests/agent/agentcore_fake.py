@@ -701,3 +701,25 @@ def _stream(request: AWSPreparedRequest, session_id: str, frames: list[bytes]) -
         },
         RawBody(b"".join(frames)),
     )
+
+
+def script_smoke_check(fake_service: FakeCodeInterpreterService) -> FakeCodeInterpreterService:
+    """Answer agent.smoke's snippet and command as a sandbox would, writing the file the
+    snippet writes (the fake runs no Python)."""
+
+    def run_code(code: str) -> SandboxRun:
+        path = re.search(r"with open\('([^']+)'", code)
+        payload = re.search(r'payload = "(.*)\\n"', code)
+        if path is None or payload is None or "6 * 7" not in code:
+            return SandboxRun(stderr="unexpected code\n", exit_code=1, is_error=True)
+        content = payload.group(1) + "\n"
+        for session in fake_service.sessions.values():
+            if session.status == "READY":
+                session.files[path.group(1)] = content
+        return SandboxRun(stdout=f"agentcore-smoke-python 42 {len(content.encode())}\n")
+
+    fake_service.code_handler = run_code
+    fake_service.command_handler = lambda _command: SandboxRun(
+        stdout="agentcore-smoke-command\nLinux\n"
+    )
+    return fake_service

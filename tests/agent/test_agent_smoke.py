@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from agentcore_fake import BUCKET, FakeCodeInterpreterService, SandboxRun
+from agentcore_fake import BUCKET, FakeCodeInterpreterService, SandboxRun, script_smoke_check
 
 from agent.clients import AwsClients
 from agent.smoke import STEPS, main
@@ -17,23 +17,7 @@ LINE = re.compile(r"^(PASS|FAIL|SKIP) (\S+) +(\d+\.\d\ds|-)  (.*)$")
 @pytest.fixture
 def sandbox(fake_service: FakeCodeInterpreterService) -> FakeCodeInterpreterService:
     """Scripted answers to the smoke snippet and command, with the file the snippet writes."""
-
-    def run_code(code: str) -> SandboxRun:
-        path = re.search(r"with open\('([^']+)'", code)
-        payload = re.search(r'payload = "(.*)\\n"', code)
-        if path is None or payload is None or "6 * 7" not in code:
-            return SandboxRun(stderr="unexpected code\n", exit_code=1, is_error=True)
-        content = payload.group(1) + "\n"
-        for session in fake_service.sessions.values():
-            if session.status == "READY":
-                session.files[path.group(1)] = content
-        return SandboxRun(stdout=f"agentcore-smoke-python 42 {len(content.encode())}\n")
-
-    fake_service.code_handler = run_code
-    fake_service.command_handler = lambda command: SandboxRun(
-        stdout="agentcore-smoke-command\nLinux\n"
-    )
-    return fake_service
+    return script_smoke_check(fake_service)
 
 
 def run_smoke(clients: AwsClients, *arguments: str) -> tuple[int, list[str]]:

@@ -10,21 +10,14 @@ tests/agent/test_agent_iam.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from cfn_driver import RESOURCE_TYPE, CloudFormationDriver, Sleeps
-from control_plane_fake import ACCOUNT_ID, REGION, ControlPlaneFake
-from iam_simulation import (
-    Authorizer,
-    IamEvaluator,
-    IamRequest,
-    Principal,
-    StackResources,
-    s3_requests,
-)
-from synthesis import CERTIFICATE_SECRETS, FIXTURE_ENVIRONMENT_NAMES, SynthesizedApp
+from cfn_driver import Sleeps
+from control_plane_fake import ACCOUNT_ID, REGION
+from deployment import Deployment, deploy, stack_in_account
+from iam_simulation import IamEvaluator, IamRequest, Principal, s3_requests
+from synthesis import FIXTURE_ENVIRONMENT_NAMES
 
 from agentcore_api.resources import SERVICE_PRINCIPAL, STACK_TAG_KEY, custom_interpreter_arn
 
@@ -35,37 +28,6 @@ CONTRACT_ENVIRONMENTS = [
 ]
 
 
-@dataclass
-class Deployment:
-    """One environment's stack in the simulated account, its interpreter made by the handler."""
-
-    stack: StackResources
-    authorizer: Authorizer
-    control_plane: ControlPlaneFake
-    driver: CloudFormationDriver
-    properties: dict[str, Any]
-    interpreter_id: str
-
-    def principal(self, role_logical_id: str, name: str) -> Principal:
-        return self.stack.role_principal(role_logical_id, name)
-
-    @property
-    def interpreter_arn(self) -> str:
-        return custom_interpreter_arn(
-            partition="aws", region=REGION, account=ACCOUNT_ID, interpreter_id=self.interpreter_id
-        )
-
-
-def stack_in_account(app: SynthesizedApp, environment: str) -> StackResources:
-    config = app.stacks[environment].config
-    # Environment-agnostic stacks deploy wherever they are sent: here, the fake's account.
-    assert config.account in (None, ACCOUNT_ID)
-    assert config.region in (None, REGION)
-    return StackResources(
-        app.templates[environment], stack_name=config.stack_name, account=ACCOUNT_ID, region=REGION
-    )
-
-
 @pytest.fixture(params=CONTRACT_ENVIRONMENTS, ids=lambda case: case[1])
 def deployment(
     request: pytest.FixtureRequest,
@@ -74,34 +36,13 @@ def deployment(
     sleeps: Sleeps,
 ) -> Deployment:
     source, environment = request.param
-    stack = stack_in_account(request.getfixturevalue(f"{source}_app"), environment)
-    authorizer = Authorizer(iam_evaluator, stack.resource_policy)
-    control_plane = ControlPlaneFake(authorizer=authorizer)
-    control_plane.secrets = dict(CERTIFICATE_SECRETS)
-    control_plane.attach(handler_client)
-    logical_id = stack.only(RESOURCE_TYPE)
-    driver = CloudFormationDriver(
-        request.getfixturevalue("index"),
-        control_plane,
-        sleeps.clock,
-        stack_name=stack.stack_name,
-        logical_id=logical_id,
-        on_event_principal=stack.role_principal(
-            stack.function_role("index.on_event"), "on_event handler"
-        ),
-        is_complete_principal=stack.role_principal(
-            stack.function_role("index.is_complete"), "is_complete handler"
-        ),
+    return deploy(
+        stack_in_account(request.getfixturevalue(f"{source}_app"), environment),
+        evaluator=iam_evaluator,
+        handler=request.getfixturevalue("index"),
+        handler_client=handler_client,
+        sleeps=sleeps,
     )
-    properties = {
-        key: value
-        for key, value in stack.resolve(stack.resources[logical_id]["Properties"]).items()
-        if key not in ("ServiceToken", "ServiceTimeout")
-    }
-    created = driver.create_stack(properties).first
-    assert created.status == "SUCCESS", created.reason
-    stack.set_custom(logical_id, created.physical_id, created.data)
-    return Deployment(stack, authorizer, control_plane, driver, properties, created.physical_id)
 
 
 def test_every_call_of_the_handler_over_a_stack_lifetime_is_allowed(
@@ -142,10 +83,7 @@ def test_every_call_of_the_handler_over_a_stack_lifetime_is_allowed(
 
 def test_the_handlers_cannot_act_outside_their_stack(deployment: Deployment) -> None:
     stack, authorizer = deployment.stack, deployment.authorizer
-    on_event = deployment.principal(stack.function_role("index.on_event"), "on_event handler")
-    is_complete = deployment.principal(
-        stack.function_role("index.is_complete"), "is_complete handler"
-    )
+    on_event, is_complete = deployment.handler("on_event"), deployment.handler("is_complete")
     other = custom_interpreter_arn(
         partition="aws", region=REGION, account=ACCOUNT_ID, interpreter_id="other_x-0123456789"
     )
@@ -256,8 +194,7 @@ def test_sandbox_code_may_use_its_artifact_prefix_and_nothing_else(
     deployment: Deployment,
 ) -> None:
     stack, authorizer = deployment.stack, deployment.authorizer
-    execution_role = stack.only_role_trusting(SERVICE_PRINCIPAL)
-    sandbox = deployment.principal(execution_role, "sandbox")
+    sandbox = deployment.sandbox()
     bucket = stack.parameter_value("artifact-bucket")
     prefix = stack.parameter_value("artifact-prefix")
     describe = s3_requests(bucket_keys=stack.bucket_keys(), region=REGION)

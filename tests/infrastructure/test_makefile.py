@@ -98,14 +98,39 @@ def project(tmp_path: Path) -> Project:
     return stand_in
 
 
-ENV_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke"]
+ENV_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "mcp", "output"]
+AWS_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "deploy-access"]
+
+
+def prerequisites(target: str) -> list[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{re.escape(target)}:(?P<prerequisites>[^\n]*)", makefile, re.MULTILINE)
+    assert match is not None, target
+    return match["prerequisites"].split()
 
 
 @pytest.mark.parametrize("target", ENV_TARGETS)
-def test_an_unknown_environment_is_refused_with_the_configured_names(
-    project: Project, target: str
+def test_every_environment_target_checks_the_environment_before_anything_else(
+    target: str,
 ) -> None:
-    result = project.make(target, "ENV=qa", "CONFIRM=qa")
+    # The guard's behaviour is tested below on one target; here, that every target has it
+    # first (make runs prerequisites in order, and stops at the first that fails).
+    assert prerequisites(target)[0] in ("check-env", "check-destroy")
+
+
+@pytest.mark.parametrize("target", AWS_TARGETS)
+def test_every_target_that_reaches_aws_checks_credentials_before_installing(
+    target: str,
+) -> None:
+    found = prerequisites(target)
+    assert "check-aws" in found
+    assert found.index("check-aws") < min(
+        (found.index(p) for p in found if p.startswith("$(")), default=len(found)
+    )
+
+
+def test_an_unknown_environment_is_refused_with_the_configured_names(project: Project) -> None:
+    result = project.make("deploy", "ENV=qa")
     assert result.returncode != 0
     assert (
         "context 'env': got 'qa'; allowed: one of dev, prod, staging; to add an environment,"
@@ -120,9 +145,8 @@ def test_a_near_miss_gets_a_did_you_mean(project: Project) -> None:
     assert "got 'prdo' (did you mean 'prod'?)" in result.stderr
 
 
-@pytest.mark.parametrize("target", ENV_TARGETS)
-def test_a_missing_environment_is_refused(project: Project, target: str) -> None:
-    result = project.make(target)
+def test_a_missing_environment_is_refused(project: Project) -> None:
+    result = project.make("diff")
     assert result.returncode != 0
     assert "ENV is required, e.g. make deploy ENV=dev (configured: dev, prod, staging)" in (
         result.stderr
@@ -191,12 +215,11 @@ def test_deploy_writes_outputs_and_never_leaves_an_empty_folder(project: Project
     assert call[-4:] == ["--require-approval", "broadening", "--outputs-file", "outputs/dev.json"]
 
 
-@pytest.mark.parametrize("target", ["diff", "deploy", "bootstrap", "destroy", "smoke"])
 def test_missing_credentials_stop_before_the_cdk_cli_and_say_how_to_provide_them(
-    project: Project, target: str
+    project: Project,
 ) -> None:
     result = project.make(
-        target, "ENV=dev", environ={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+        "deploy", "ENV=dev", environ={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
     )
     assert result.returncode != 0
     for hint in ("No AWS credentials found", "AWS_PROFILE", "aws sso login", "AWS_ACCESS_KEY_ID"):
