@@ -26,10 +26,10 @@ from agent.cli import (
     load_config,
 )
 from agent.clients import AwsClients
-from agent.errors import AgentError, ConfigurationError, SessionError
+from agent.errors import AgentError, ConfigurationError, InvalidPathError, SessionError
 from agent.exit_codes import ExitCode, exit_code_for
 from agent.results import Artifact, ExecutionResult
-from agent.session import CodeInterpreterSession
+from agent.session import CodeInterpreterSession, sandbox_path
 from agent.strands_tool import create_execute_python_tool
 
 # Files go to the sandbox's working directory; writeFiles is not documented to create parent
@@ -155,9 +155,42 @@ def upload_csv(session: CodeInterpreterSession, csv_file: Path) -> tuple[str, st
     return csv_path, chart_path
 
 
-def run_fixed_analysis(session: CodeInterpreterSession, csv_file: Path) -> EdaReport:
-    """Upload the CSV, run the fixed pandas analysis and save its chart; no model involved."""
-    csv_path, chart_path = upload_csv(session, csv_file)
+def mounted_csv(session: CodeInterpreterSession, data_path: str) -> tuple[str, str]:
+    """A CSV already on a file system the interpreter mounts: nothing to upload."""
+    mounts = session.config.mounts
+    if not mounts:
+        raise ConfigurationError(
+            f"--data-path {data_path}: the interpreter of environment {session.config.env!r}"
+            " mounts no file systems; pass --csv to upload a file instead"
+        )
+    if not any(data_path.startswith(mount.path.rstrip("/") + "/") for mount in mounts):
+        listed = ", ".join(mount.path for mount in mounts)
+        raise ConfigurationError(
+            f"--data-path {data_path} is not on a mounted file system ({listed}); give the"
+            " absolute path of a file under one of them"
+        )
+    try:
+        return sandbox_path(data_path, mounts=mounts), CHART_FILE_NAME
+    except InvalidPathError as error:
+        raise ConfigurationError(f"--data-path: {error}") from error
+
+
+def prepare_data(
+    session: CodeInterpreterSession, csv_file: Path | None, data_path: str | None
+) -> tuple[str, str]:
+    """The CSV's path in the sandbox (uploaded, or already mounted) and the chart's."""
+    if data_path is not None:
+        return mounted_csv(session, data_path)
+    if csv_file is None:
+        raise ConfigurationError("give --csv (a local file to upload) or --data-path")
+    return upload_csv(session, csv_file)
+
+
+def run_fixed_analysis(
+    session: CodeInterpreterSession, csv_file: Path | None, data_path: str | None = None
+) -> EdaReport:
+    """Run the fixed pandas analysis on the CSV and save its chart; no model involved."""
+    csv_path, chart_path = prepare_data(session, csv_file, data_path)
     result = session.execute_code(ANALYSIS_SCRIPT.format(csv_path=csv_path, chart_path=chart_path))
     if result.failed:
         raise SessionError(f"The analysis failed in the sandbox:\n{result.error_message()}")
@@ -180,14 +213,15 @@ def default_agent_factory(
 
 def run_agent_analysis(
     session: CodeInterpreterSession,
-    csv_file: Path,
+    csv_file: Path | None,
     question: str,
     *,
+    data_path: str | None = None,
     model_id: str | None = None,
     agent_factory: AgentFactory = default_agent_factory,
 ) -> EdaReport:
     """Let a Strands agent answer ``question`` about the CSV, then save its chart if it made one."""
-    csv_path, chart_path = upload_csv(session, csv_file)
+    csv_path, chart_path = prepare_data(session, csv_file, data_path)
     agent = agent_factory(
         session, AGENT_SYSTEM_PROMPT.format(csv_path=csv_path, chart_path=chart_path), model_id
     )
@@ -212,7 +246,12 @@ def main(
     parser.add_argument(
         "question", nargs="?", default="Describe the data: distributions and outliers."
     )
-    parser.add_argument("--csv", required=True, type=Path, help="local CSV file to analyse")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--csv", type=Path, help="local CSV file to upload and analyse")
+    data.add_argument(
+        "--data-path",
+        help="absolute path of a CSV already on a file system the interpreter mounts",
+    )
     parser.add_argument(
         "--agent", action="store_true", help="let a Strands agent drive the analysis"
     )
@@ -224,7 +263,7 @@ def main(
     add_session_arguments(parser, name_prefix=SESSION_NAME_PREFIX, default_timeout=900)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
-    if not args.csv.is_file():
+    if args.csv is not None and not args.csv.is_file():
         print(f"error: no such CSV file: {args.csv}", file=sys.stderr)
         return ExitCode.CONFIGURATION
     try:
@@ -241,11 +280,12 @@ def main(
                     session,
                     args.csv,
                     args.question,
+                    data_path=args.data_path,
                     model_id=args.model_id,
                     agent_factory=agent_factory,
                 )
             else:
-                report = run_fixed_analysis(session, args.csv)
+                report = run_fixed_analysis(session, args.csv, args.data_path)
     except (AgentError, ClientError, BotoCoreError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return exit_code_for(error)

@@ -33,6 +33,7 @@ from agent.cli import (
 )
 from agent.errors import AgentError, ArtifactError, SessionError
 from agent.exit_codes import ExitCode, exit_code_for
+from agentcore_api.discovery import Mount
 
 if TYPE_CHECKING:
     from agent.clients import AwsClients
@@ -81,14 +82,29 @@ class SessionOnFirstUse:
             self._session.close()
 
 
+def instructions(mounts: Sequence[Mount] = ()) -> str:
+    """What the model is told about the sandbox; mounted data first, so it looks there."""
+    if not mounts:
+        return _INSTRUCTIONS
+    listed = "; ".join(mount.describe() for mount in mounts)
+    return (
+        f"Shared data is already mounted in every session: {listed}. Look there first (list_files"
+        " and read_file take those absolute paths; Python and shell commands can read them"
+        " directly) before asking for files to be uploaded. " + _INSTRUCTIONS
+    )
+
+
 def build_server(
     session: CodeInterpreterSession | Callable[[], CodeInterpreterSession],
+    *,
+    mounts: Sequence[Mount] = (),
 ) -> MCPServer:
     """An MCP server whose tools run in ``session`` (or the one a function returns on first use).
 
-    The caller owns the session's lifetime.
+    The caller owns the session's lifetime. ``mounts`` (the interpreter's file systems) are
+    named in the server's instructions.
     """
-    server: MCPServer = MCPServer(SERVER_NAME, instructions=_INSTRUCTIONS)
+    server: MCPServer = MCPServer(SERVER_NAME, instructions=instructions(mounts))
     current: Callable[[], CodeInterpreterSession] = (
         session if callable(session) else lambda: session
     )
@@ -272,7 +288,7 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
         return exit_code_for(error)
     session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
     try:
-        build_server(session).run("stdio")
+        build_server(session, mounts=config.mounts).run("stdio")
     except BaseException:
         # The server's own failure matters more than a failed cleanup; log, don't replace it.
         try:

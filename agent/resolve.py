@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING, Any
 from agent.clients import create_ssm_client
 from agent.errors import ResolutionError
 from agentcore_api import constraints
+from agentcore_api.discovery import (
+    SSM_PARAMETER_NAMES,
+    STACK_OUTPUT_KEYS,
+    Mount,
+    decode_mounts,
+)
 from agentcore_api.resources import BUILT_IN_INTERPRETER_ID
 
 if TYPE_CHECKING:
@@ -43,30 +49,25 @@ _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _PREFIX_CHARS = re.compile(r"[A-Za-z0-9!_.*'()/=+-]*")
 
 FIELDS = ("interpreter_id", "interpreter_arn", "artifact_bucket", "artifact_prefix")
+# Published only by stacks that mount file systems: read wherever the others are read, but its
+# absence is no reason to look further.
+OPTIONAL_FIELDS = ("mounts",)
 ENVIRONMENT_VARIABLES = {
     "interpreter_id": "CODE_INTERPRETER_ID",
     "interpreter_arn": "CODE_INTERPRETER_ARN",
     "artifact_bucket": "CODE_INTERPRETER_ARTIFACT_BUCKET",
     "artifact_prefix": "CODE_INTERPRETER_ARTIFACT_PREFIX",
+    "mounts": "CODE_INTERPRETER_MOUNTS",
 }
 REGION_ENVIRONMENT_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
-SSM_PARAMETER_SUFFIXES = {
-    "interpreter_id": "id",
-    "interpreter_arn": "arn",
-    "artifact_bucket": "artifact-bucket",
-    "artifact_prefix": "artifact-prefix",
-}
-STACK_OUTPUT_KEYS = {
-    "interpreter_id": "CodeInterpreterId",
-    "interpreter_arn": "CodeInterpreterArn",
-    "artifact_bucket": "ArtifactBucketName",
-    "artifact_prefix": "ArtifactPrefix",
-}
+SSM_PARAMETER_SUFFIXES = SSM_PARAMETER_NAMES
+
 _LABELS = {
     "interpreter_id": "code interpreter id",
     "interpreter_arn": "code interpreter ARN",
     "artifact_bucket": "artifact bucket name",
     "artifact_prefix": "artifact prefix",
+    "mounts": "file system mounts",
     "region": "region",
 }
 NOT_FOUND = "not found"
@@ -82,6 +83,7 @@ class ValueSources:
     artifact_bucket: str
     artifact_prefix: str
     region: str
+    mounts: str = NOT_FOUND
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class InterpreterConfig:
     region: str
     sources: ValueSources
     searched: tuple[str, ...]
+    # File systems mounted into every session: where an agent should look for data first.
+    mounts: tuple[Mount, ...] = ()
 
     def require_artifact_bucket(self) -> str:
         """The artifact bucket, or a ResolutionError naming where it was looked for."""
@@ -118,6 +122,11 @@ class InterpreterConfig:
                 self.sources.artifact_prefix,
             ),
             ("region", self.region, self.sources.region),
+            (
+                "mounts",
+                "; ".join(mount.describe() for mount in self.mounts) or "none",
+                self.sources.mounts,
+            ),
         ]
         return "\n".join(f"{label:<16} {value}  [{source}]" for label, value, source in rows)
 
@@ -210,12 +219,14 @@ def resolve(
         artifact_bucket=found["artifact_bucket"].value if "artifact_bucket" in found else None,
         artifact_prefix=normalise_artifact_prefix(prefix_item.value),
         region=region_found.value,
+        mounts=decode_mounts(found["mounts"].value) if "mounts" in found else (),
         sources=ValueSources(
             interpreter_id=found["interpreter_id"].source,
             interpreter_arn=_source_or_not_found(found, "interpreter_arn"),
             artifact_bucket=_source_or_not_found(found, "artifact_bucket"),
             artifact_prefix=prefix_item.source,
             region=region_found.source,
+            mounts=_source_or_not_found(found, "mounts"),
         ),
         searched=searched,
     )
@@ -253,14 +264,14 @@ def _collect(
     searched.append(f"arguments ({', '.join(given) if given else 'none given'})")
 
     env_hits = []
-    for field in FIELDS:
+    for field in (*FIELDS, *OPTIONAL_FIELDS):
         variable = ENVIRONMENT_VARIABLES[field]
         if field not in found and environ.get(variable):
             found[field] = _Found(environ[variable], f"environment variable {variable}")
             env_hits.append(variable)
     searched.append(
         "environment variables "
-        + ", ".join(ENVIRONMENT_VARIABLES[f] for f in FIELDS)
+        + ", ".join(ENVIRONMENT_VARIABLES[f] for f in (*FIELDS, *OPTIONAL_FIELDS))
         + f" ({'set: ' + ', '.join(env_hits) if env_hits else 'none set'})"
     )
 
@@ -362,7 +373,11 @@ def profile_region_name() -> str | None:
 def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Found]) -> str:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - with the client
 
-    wanted = {f"{prefix}/{SSM_PARAMETER_SUFFIXES[f]}": f for f in FIELDS if f not in found}
+    wanted = {
+        f"{prefix}/{SSM_PARAMETER_SUFFIXES[f]}": f
+        for f in (*FIELDS, *OPTIONAL_FIELDS)
+        if f not in found
+    }
     place = f"SSM parameters under {prefix} in {region}"
     try:
         response = client.get_parameters(Names=list(wanted), WithDecryption=False)
@@ -377,7 +392,11 @@ def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Fou
         if name in wanted and "Value" in parameter:
             found[wanted[name]] = _Found(parameter["Value"], f"SSM parameter {name}")
             hits.append(SSM_PARAMETER_SUFFIXES[wanted[name]])
-    misses = [SSM_PARAMETER_SUFFIXES[f] for f in wanted.values() if f not in found]
+    misses = [
+        SSM_PARAMETER_SUFFIXES[f]
+        for f in wanted.values()
+        if f not in found and f not in OPTIONAL_FIELDS
+    ]
     summary = []
     if hits:
         summary.append("found: " + ", ".join(hits))
@@ -406,7 +425,7 @@ def _read_outputs_file(path: Path, env: str, found: dict[str, _Found]) -> str:
     if not isinstance(outputs, dict):
         raise ResolutionError(f"Malformed outputs file {path}: {stack} is not a JSON object.")
     hits = []
-    for field in FIELDS:
+    for field in (*FIELDS, *OPTIONAL_FIELDS):
         key = STACK_OUTPUT_KEYS[field]
         if field in found or key not in outputs:
             continue
@@ -434,9 +453,18 @@ def _problem(field: str, value: str) -> str | None:
         "interpreter_arn": _arn_problem,
         "artifact_bucket": bucket_name_problem,
         "artifact_prefix": _prefix_problem,
+        "mounts": _mounts_problem,
         "region": _region_problem,
     }
     return checks[field](value)
+
+
+def _mounts_problem(value: str) -> str | None:
+    try:
+        decode_mounts(value)
+    except ValueError as error:
+        return f"expected the JSON list the stack publishes: {error}"
+    return None
 
 
 def _interpreter_id_problem(value: str) -> str | None:

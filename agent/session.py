@@ -46,6 +46,7 @@ from agent.errors import (
 from agent.results import Artifact, ExecutionResult, aggregate_stream
 from agent.shapes import shape_problems
 from agentcore_api.constraints import data_plane
+from agentcore_api.discovery import Mount
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_agentcore.literals import ToolNameType
@@ -81,22 +82,37 @@ def unique_session_name(prefix: str = DEFAULT_SESSION_NAME_PREFIX) -> str:
     return f"{prefix}-{secrets.token_hex(_NAME_SUFFIX_BYTES)}"
 
 
-def sandbox_path(path: str, *, allow_current_directory: bool = False) -> str:
+def sandbox_path(
+    path: str, *, allow_current_directory: bool = False, mounts: Sequence[Mount] = ()
+) -> str:
     """``path`` if the file tools accept it, else an InvalidPathError naming it.
 
     The service and AWS's SDK refuse absolute paths for writeFiles; this package applies the
     same rule, and refuses '..', for every path it sends, so a tool call cannot reach outside
-    the session's working directory.
+    the session's working directory. The one exception is a path under a file system the
+    interpreter mounts (``mounts``), which is where its shared data is: reading, listing and
+    saving it take that absolute path.
     """
     if not isinstance(path, str) or not path or "\x00" in path:
         raise InvalidPathError(f"Invalid sandbox path {path!r}: {_SANDBOX_PATH_RULE}.")
-    if path.startswith("/"):
-        raise InvalidPathError(f"Absolute sandbox path {path!r} refused: {_SANDBOX_PATH_RULE}.")
     if ".." in path.split("/"):
         raise InvalidPathError(f"Sandbox path {path!r} has a '..' segment: {_SANDBOX_PATH_RULE}.")
+    if any(_is_under(path, mount.path) for mount in mounts):
+        return path
+    if path.startswith("/"):
+        mounted = ", ".join(mount.path for mount in mounts)
+        hint = f" (or a path under a mounted file system: {mounted})" if mounted else ""
+        raise InvalidPathError(
+            f"Absolute sandbox path {path!r} refused: {_SANDBOX_PATH_RULE}{hint}."
+        )
     if not allow_current_directory and posixpath.normpath(path) == ".":
         raise InvalidPathError(f"Sandbox path {path!r} names the directory, not a file.")
     return path
+
+
+def _is_under(path: str, directory: str) -> bool:
+    root = directory.rstrip("/")
+    return path == root or path.startswith(f"{root}/")
 
 
 class CodeInterpreterSession:
@@ -250,11 +266,13 @@ class CodeInterpreterSession:
     def read_files(self, paths: Sequence[str]) -> ExecutionResult:
         if not paths:
             raise ValueError("read_files needs at least one path")
-        return self.invoke("readFiles", {"paths": [sandbox_path(path) for path in paths]})
+        mounts = self.config.mounts
+        checked = [sandbox_path(path, mounts=mounts) for path in paths]
+        return self.invoke("readFiles", {"paths": checked})
 
     def list_files(self, path: str = ".") -> ExecutionResult:
         """List a sandbox directory; ``"."`` (the default) is the session's working directory."""
-        directory = sandbox_path(path, allow_current_directory=True)
+        directory = sandbox_path(path, allow_current_directory=True, mounts=self.config.mounts)
         return self.invoke("listFiles", {"directoryPath": directory})
 
     def remove_files(self, paths: Sequence[str]) -> ExecutionResult:
@@ -272,7 +290,7 @@ class CodeInterpreterSession:
         name>`` so that agents sharing a bucket do not overwrite each other; ``key`` is
         relative to the artifact prefix.
         """
-        sandbox_path(path)
+        sandbox_path(path, mounts=self.config.mounts)
         bucket = self.config.require_artifact_bucket()
         with self._lock:
             session_id = self._ensure_session()

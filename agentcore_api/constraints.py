@@ -73,6 +73,12 @@ AGENT_RUNTIME_ONLY_VPC_MEMBERS = ("requireServiceS3Endpoint",)
 # The model's list allows 10 file systems; its documentation allows 2 of each kind.
 MAX_S3FILES_MOUNTS = 2
 MAX_EFS_MOUNTS = 2
+# Each file system configuration is a union of these members (the configuration's `type` in
+# cdk.json -> the API member; CloudFormation properties spell them with a capital first letter).
+FILESYSTEM_MEMBERS: Final = {"s3files": "s3FilesConfiguration", "efs": "efsConfiguration"}
+# Mount targets of both kinds serve NFS on this port; the interpreter's security groups must be
+# allowed to reach it.
+NFS_PORT: Final = 2049
 
 
 def is_custom_interpreter_id(value: str) -> bool:

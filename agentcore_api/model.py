@@ -42,11 +42,14 @@ class StringRule:
             return "a string"
         if self.enum and value not in self.enum:
             return "one of " + ", ".join(self.enum)
-        if not self.length_allows(len(value)):
-            return f"{self.length_text()} characters (got {len(value)})"
-        if self.pattern is not None and self.pattern.fullmatch(value) is None:
-            return f"a value matching {self.pattern.pattern}"
-        return None
+        length_ok = self.length_allows(len(value))
+        pattern_ok = self.pattern is None or self.pattern.fullmatch(value) is not None
+        if length_ok and pattern_ok:
+            return None
+        parts = [] if pattern_ok or self.pattern is None else [f"matching {self.pattern.pattern}"]
+        if not length_ok:
+            parts.append(f"of {self.length_text()} characters (got {len(value)})")
+        return "a value " + " and ".join(parts)
 
     def accepts(self, value: object) -> bool:
         return self.problem(value) is None

@@ -51,3 +51,20 @@ def stack_name_of(stack_id: str) -> str:
     if kind != "stack" or not name:
         raise ValueError(f"not a CloudFormation stack id: {stack_id!r}")
     return name
+
+
+def arn_region_and_account(arn: str) -> tuple[str, str]:
+    """The region and account fields of an ARN (`arn:<partition>:<service>:<region>:<account>:`)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        raise ValueError(f"not an ARN: {arn!r}")
+    return parts[3], parts[4]
+
+
+def s3files_file_system_of_access_point(access_point_arn: str) -> str:
+    """The file system ARN inside an S3 Files access point ARN
+    (`...:file-system/fs-<id>/access-point/fsap-<id>`); EFS access point ARNs carry no such part."""
+    file_system, separator, _ = access_point_arn.partition("/access-point/")
+    if not separator:
+        raise ValueError(f"not an S3 Files access point ARN: {access_point_arn!r}")
+    return file_system

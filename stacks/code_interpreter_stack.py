@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
+from agentcore_api.discovery import STACK_OUTPUT_KEYS, Mount, encode_mounts
 from stacks.components import (
     AgentAccess,
     ArtifactBucket,
@@ -57,7 +58,10 @@ class CodeInterpreterStack(Stack):
             customer_managed_key=config.artifact_kms,
         )
         self.execution_role = ExecutionRole(
-            self, "ExecutionRole", artifact_bucket=self.artifact_bucket
+            self,
+            "ExecutionRole",
+            artifact_bucket=self.artifact_bucket,
+            filesystems=config.filesystems,
         )
         self.interpreter = CodeInterpreter(
             self,
@@ -70,6 +74,11 @@ class CodeInterpreterStack(Stack):
             tags=tags,
             certificate_secret_arns=config.certificate_secret_arns,
             certificate_kms_key_arns=config.certificate_kms_key_arns,
+            filesystems=config.filesystems,
+        )
+        # Agents look at mounted data first: the paths are published with the interpreter's id.
+        published_mounts = encode_mounts(
+            [Mount(m.mount_path, m.kind.value, m.read_only) for m in config.filesystems]
         )
         self.discovery = DiscoveryParameters(
             self,
@@ -79,6 +88,7 @@ class CodeInterpreterStack(Stack):
             interpreter_arn=self.interpreter.interpreter_arn,
             artifact_bucket_name=self.artifact_bucket.bucket_name,
             artifact_prefix=config.artifact_prefix,
+            mounts=published_mounts,
         )
 
         self.agent_access = AgentAccess(
@@ -92,11 +102,13 @@ class CodeInterpreterStack(Stack):
 
         # Stack-level outputs keep their keys exactly as written, which agent code and
         # `cdk deploy --outputs-file` rely on.
+        keys = STACK_OUTPUT_KEYS
         outputs = {
-            "CodeInterpreterId": (self.interpreter.interpreter_id, "Code interpreter id"),
-            "CodeInterpreterArn": (self.interpreter.interpreter_arn, "Code interpreter ARN"),
-            "ArtifactBucketName": (self.artifact_bucket.bucket_name, "Artifact bucket name"),
-            "ArtifactPrefix": (config.artifact_prefix, "Key prefix for artifacts"),
+            keys["interpreter_id"]: (self.interpreter.interpreter_id, "Code interpreter id"),
+            keys["interpreter_arn"]: (self.interpreter.interpreter_arn, "Code interpreter ARN"),
+            keys["artifact_bucket"]: (self.artifact_bucket.bucket_name, "Artifact bucket name"),
+            keys["artifact_prefix"]: (config.artifact_prefix, "Key prefix for artifacts"),
+            keys["mounts"]: (published_mounts, "File systems mounted in every session (JSON)"),
             "ExecutionRoleArn": (self.execution_role.role_arn, "Interpreter execution role"),
             "AgentAccessPolicyArn": (
                 self.agent_access.policy.managed_policy_arn,

@@ -17,7 +17,11 @@ from typing import Any, TypeVar
 
 from agentcore_api import constraints
 from agentcore_api.model import StringRule
-from agentcore_api.resources import STACK_TAG_KEY
+from agentcore_api.resources import (
+    STACK_TAG_KEY,
+    arn_region_and_account,
+    s3files_file_system_of_access_point,
+)
 
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}", re.ASCII)
 ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
@@ -53,6 +57,13 @@ class NetworkMode(StrEnum):
     VPC = "VPC"
 
 
+class MountKind(StrEnum):
+    """The file systems CreateCodeInterpreter can mount (its union's two members)."""
+
+    S3FILES = "s3files"
+    EFS = "efs"
+
+
 class RemovalChoice(StrEnum):
     RETAIN = "retain"
     DESTROY = "destroy"
@@ -70,6 +81,17 @@ class ConfigError(ValueError):
 class VpcSettings:
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSystemMount:
+    """An S3 Files or EFS access point mounted into every session of the interpreter."""
+
+    kind: MountKind
+    file_system_arn: str
+    access_point_arn: str
+    mount_path: str
+    read_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +114,7 @@ class EnvironmentConfig:
     agent_role_arns: tuple[str, ...] = ()
     certificate_secret_arns: tuple[str, ...] = ()
     certificate_kms_key_arns: tuple[str, ...] = ()
+    filesystems: tuple[FileSystemMount, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -173,6 +196,7 @@ _KNOWN_KEYS = (
     "agent_role_arns",
     "certificate_secret_arns",
     "certificate_kms_key_arns",
+    "filesystems",
 )
 # Environments whose data is kept unless `force_destroy` says otherwise, whatever their other
 # settings: losing production artifacts by a copy-pasted `destroy` is not recoverable.
@@ -414,6 +438,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
             "keys only together with certificate_secret_arns (they decrypt those secrets);"
             " add the secrets or remove the keys",
         )
+    filesystems = _parse_filesystems(reader, network_mode, account, region)
     protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
     if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
         reader.problem(
@@ -444,6 +469,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         agent_role_arns=agent_role_arns,
         certificate_secret_arns=certificate_secret_arns,
         certificate_kms_key_arns=certificate_kms_key_arns,
+        filesystems=filesystems,
     )
 
 
@@ -495,6 +521,159 @@ def _parse_vpc(reader: _SettingsReader, network_mode: NetworkMode) -> VpcSetting
         label="vpc.security_group_ids",
     )
     return VpcSettings(subnet_ids=subnet_ids, security_group_ids=security_group_ids)
+
+
+_MOUNT_KEYS = ("type", "file_system_arn", "access_point_arn", "mount_path", "read_only")
+_MOUNT_RULES = {
+    MountKind.S3FILES: (
+        constraints.S3FILES_FILE_SYSTEM_ARN,
+        constraints.S3FILES_ACCESS_POINT_ARN,
+        constraints.MAX_S3FILES_MOUNTS,
+        "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
+        "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0/access-point/"
+        "fsap-0123456789abcdef0",
+    ),
+    MountKind.EFS: (
+        constraints.EFS_FILE_SYSTEM_ARN,
+        constraints.EFS_ACCESS_POINT_ARN,
+        constraints.MAX_EFS_MOUNTS,
+        "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd",
+        "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0",
+    ),
+}
+
+
+def _parse_filesystems(
+    reader: _SettingsReader, network_mode: NetworkMode, account: str | None, region: str | None
+) -> tuple[FileSystemMount, ...]:
+    """`filesystems`: what AWS documents for filesystemConfigurations, checked at synth."""
+    raw = reader.settings.get("filesystems")
+    if raw is None:
+        return ()
+    limit = constraints.MAX_S3FILES_MOUNTS + constraints.MAX_EFS_MOUNTS
+    if not isinstance(raw, list) or not 1 <= len(raw) <= limit:
+        reader.problem(
+            "filesystems",
+            raw,
+            f"a list of 1-{limit} mounts (at most {constraints.MAX_S3FILES_MOUNTS} S3 Files and"
+            f" {constraints.MAX_EFS_MOUNTS} EFS), each a map with {', '.join(_MOUNT_KEYS)}",
+        )
+        return ()
+    if network_mode is not NetworkMode.VPC:
+        reader.problem(
+            "filesystems",
+            f"{len(raw)} mount(s) with network_mode {network_mode.value}",
+            "file systems only in VPC mode (the API mounts them through your subnets): set"
+            " network_mode to VPC with a vpc block, or remove 'filesystems'",
+        )
+        return ()
+    mounts = [
+        mount
+        for index, entry in enumerate(raw)
+        if (mount := _parse_mount(reader, f"filesystems[{index}]", entry, account, region))
+    ]
+    for kind in MountKind:
+        maximum = _MOUNT_RULES[kind][2]
+        count = sum(mount.kind is kind for mount in mounts)
+        if count > maximum:
+            reader.problem(
+                "filesystems",
+                f"{count} mounts of type {kind.value}",
+                f"at most {maximum} of type {kind.value} (the API's documented limit); remove"
+                f" {count - maximum}",
+            )
+    seen: dict[str, int] = {}
+    for index, mount in enumerate(mounts):
+        path = mount.mount_path.rstrip("/")
+        if path in seen:
+            reader.problem(
+                f"filesystems[{index}].mount_path",
+                mount.mount_path,
+                f"a path no other mount uses; filesystems[{seen[path]}] mounts there already",
+            )
+        seen.setdefault(path, index)
+    return tuple(mounts) if len(mounts) == len(raw) else ()
+
+
+def _parse_mount(
+    reader: _SettingsReader, at: str, entry: object, account: str | None, region: str | None
+) -> FileSystemMount | None:
+    if not isinstance(entry, Mapping):
+        reader.problem(at, entry, f"a map with {', '.join(_MOUNT_KEYS)}")
+        return None
+    failed_before = len(reader.problems)
+    reader.reject_unknown_keys(entry, _MOUNT_KEYS, at=f"{at}.")
+    for required in ("type", "file_system_arn", "access_point_arn", "mount_path"):
+        if required not in entry:
+            reader.problem(f"{at}.{required}", None, "a value (required)")
+    kind = reader.value(
+        "type", None, _one_of(MountKind), "'s3files' or 'efs'", settings=entry, label=f"{at}.type"
+    )
+    mount_path = reader.value(
+        "mount_path",
+        "",
+        _accepted_by(constraints.MOUNT_PATH),
+        f"a path under /mnt/ of letters, digits, '.', '_' and '-', like /mnt/data"
+        f" ({constraints.MOUNT_PATH.length_text()} characters)",
+        settings=entry,
+        label=f"{at}.mount_path",
+    )
+    read_only = reader.value(
+        "read_only", False, _strict_bool, "true or false", settings=entry, label=f"{at}.read_only"
+    )
+    if kind is None:
+        return None
+    file_system_rule, access_point_rule, _, file_system_example, access_point_example = (
+        _MOUNT_RULES[kind]
+    )
+    file_system_arn = reader.value(
+        "file_system_arn",
+        "",
+        _accepted_by(file_system_rule),
+        f"the ARN of a {kind.value} file system, like {file_system_example}",
+        settings=entry,
+        label=f"{at}.file_system_arn",
+    )
+    access_point_arn = reader.value(
+        "access_point_arn",
+        "",
+        _accepted_by(access_point_rule),
+        f"the ARN of a {kind.value} access point, like {access_point_example}",
+        settings=entry,
+        label=f"{at}.access_point_arn",
+    )
+    if len(reader.problems) > failed_before:
+        return None
+    if kind is MountKind.S3FILES and (
+        s3files_file_system_of_access_point(access_point_arn) != file_system_arn
+    ):
+        reader.problem(
+            f"{at}.access_point_arn",
+            access_point_arn,
+            f"an access point of {file_system_arn} (its ARN names the file system it belongs"
+            " to); use one of that file system's access points, or that access point's file"
+            " system",
+        )
+    for field, arn in (
+        ("file_system_arn", file_system_arn),
+        ("access_point_arn", access_point_arn),
+    ):
+        arn_region, arn_account = arn_region_and_account(arn)
+        if region is not None and arn_region != region:
+            reader.problem(f"{at}.{field}", arn, f"a resource in the environment's region {region}")
+        if account is not None and arn_account != account:
+            reader.problem(
+                f"{at}.{field}", arn, f"a resource in the environment's account {account}"
+            )
+    if len(reader.problems) > failed_before:
+        return None
+    return FileSystemMount(
+        kind=kind,
+        file_system_arn=file_system_arn,
+        access_point_arn=access_point_arn,
+        mount_path=mount_path,
+        read_only=read_only,
+    )
 
 
 def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:

@@ -37,6 +37,12 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.model import OperationModel, ServiceModel, Shape
 from iam_simulation import Authorizer, IamRequest, Principal
 
+from agentcore_api.constraints import (
+    AGENT_RUNTIME_ONLY_VPC_MEMBERS,
+    FILESYSTEM_MEMBERS,
+    MAX_EFS_MOUNTS,
+    MAX_S3FILES_MOUNTS,
+)
 from agentcore_api.resources import (
     NETWORK_SERVICE_LINKED_ROLE_NAME,
     NETWORK_SERVICE_NAME,
@@ -467,14 +473,16 @@ class ControlPlaneFake:
             status = previous.status if previous else "DELETED"
             return 202, self._create_response(interpreter_id, status)
         vpc = params["networkConfiguration"].get("vpcConfig", {})
-        if "requireServiceS3Endpoint" in vpc:
-            # The model's documentation: "This field applies only to Agent Runtimes. It is not
-            # applicable to Browsers or Code Interpreters."
-            raise ServiceError(
-                "ValidationException",
-                "requireServiceS3Endpoint is not supported for code interpreters",
-                {"reason": "FieldValidationFailed"},
-            )
+        for member in AGENT_RUNTIME_ONLY_VPC_MEMBERS:
+            if member in vpc:
+                # The model's documentation: "This field applies only to Agent Runtimes. It is
+                # not applicable to Browsers or Code Interpreters."
+                raise ServiceError(
+                    "ValidationException",
+                    f"{member} is not supported for code interpreters",
+                    {"reason": "FieldValidationFailed"},
+                )
+        self._check_filesystems(params)
         name = params["name"]
         if any(other.name == name for other in self._interpreters.values()):
             raise ServiceError(
@@ -488,6 +496,31 @@ class ControlPlaneFake:
         if token is not None:
             self._tokens[token] = (fingerprint, interpreter.interpreter_id)
         return 202, self._create_response(interpreter.interpreter_id, interpreter.status)
+
+    @staticmethod
+    def _check_filesystems(params: Mapping[str, Any]) -> None:
+        """What the model's documentation says of file systems, beyond the shapes: VPC mode
+        only, at most 2 of each kind, each mount path once."""
+        mounts = params.get("filesystemConfigurations", [])
+        if not mounts:
+            return
+        problems = []
+        if params["networkConfiguration"]["networkMode"] != "VPC":
+            problems.append("file systems can only be mounted in VPC network mode")
+        limits = {
+            FILESYSTEM_MEMBERS["s3files"]: MAX_S3FILES_MOUNTS,
+            FILESYSTEM_MEMBERS["efs"]: MAX_EFS_MOUNTS,
+        }
+        for member, limit in limits.items():
+            if sum(member in mount for mount in mounts) > limit:
+                problems.append(f"at most {limit} {member} entries are allowed")
+        paths = [next(iter(mount.values()))["mountPath"].rstrip("/") for mount in mounts]
+        if len(set(paths)) != len(paths):
+            problems.append("each mount path must be unique")
+        if problems:
+            raise ServiceError(
+                "ValidationException", "; ".join(problems), {"reason": "FieldValidationFailed"}
+            )
 
     def _op_GetCodeInterpreter(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
         interpreter = self._require(params["codeInterpreterId"])
@@ -506,7 +539,7 @@ class ControlPlaneFake:
             "createdAt": _timestamp(interpreter.created_at),
             "lastUpdatedAt": _timestamp(self._tick()),
         }
-        for key in ("description", "executionRoleArn", "certificates"):
+        for key in ("description", "executionRoleArn", "certificates", "filesystemConfigurations"):
             if key in interpreter.config:
                 body[key] = interpreter.config[key]
         if interpreter.failure_reason is not None:

@@ -697,3 +697,23 @@ def data_plane_requests(
         return [IamRequest(f"bedrock-agentcore:{operation}", arn, context)]
 
     return describe
+
+
+# How a sandbox's NFS client asks for a mount: the file system, through the configured access
+# point (Service Authorization Reference, s3files and elasticfilesystem).
+_MOUNT_SERVICES = {"s3FilesConfiguration": "s3files", "efsConfiguration": "elasticfilesystem"}
+
+
+def mount_requests(member: str, configuration: Mapping[str, str]) -> tuple[IamRequest, IamRequest]:
+    """ClientMount and ClientWrite for one filesystemConfigurations entry."""
+    service = _MOUNT_SERVICES[member]
+    context: dict[str, ContextValue] = {
+        f"{service}:AccessPointArn": configuration["accessPointArn"]
+    }
+    if service == "elasticfilesystem":
+        context["elasticfilesystem:AccessedViaMountTarget"] = "true"
+    file_system = configuration["fileSystemArn"]
+    return (
+        IamRequest(f"{service}:ClientMount", file_system, context),
+        IamRequest(f"{service}:ClientWrite", file_system, context),
+    )

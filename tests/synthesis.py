@@ -81,6 +81,11 @@ CERTIFICATE_SECRETS: dict[str, str | None] = {
     ),
 }
 
+# File systems of the simulated account that the "private" environment mounts.
+S3FILES_SYSTEM_ARN = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
+EFS_SYSTEM_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
+EFS_ACCESS_POINT_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
+
 VARIANT_ENVIRONMENTS: dict[str, Any] = {
     # Pinned account and region, so ARNs in the template are literal strings.
     "pinned": {
@@ -109,6 +114,21 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/proxy-ca",
         ],
         "certificate_kms_key_arns": [CERTIFICATE_KEY_ARN],
+        "filesystems": [
+            {
+                "type": "s3files",
+                "file_system_arn": S3FILES_SYSTEM_ARN,
+                "access_point_arn": f"{S3FILES_SYSTEM_ARN}/access-point/fsap-0123456789abcdef0",
+                "mount_path": "/mnt/datasets",
+                "read_only": True,
+            },
+            {
+                "type": "efs",
+                "file_system_arn": EFS_SYSTEM_ARN,
+                "access_point_arn": EFS_ACCESS_POINT_ARN,
+                "mount_path": "/mnt/shared/",
+            },
+        ],
     },
     "open": {"network_mode": "PUBLIC", "tags": {}},
 }

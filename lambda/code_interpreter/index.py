@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         CodeInterpreterSummaryTypeDef,
         CreateCodeInterpreterRequestTypeDef,
         CreateCodeInterpreterResponseTypeDef,
+        ToolsFileSystemConfigurationTypeDef,
         VpcConfigTypeDef,
     )
 
@@ -82,6 +83,7 @@ KNOWN_PROPERTIES: Final = frozenset(
         "SecurityGroupIds",
         "Tags",
         "Certificates",
+        "FilesystemConfigurations",
     }
 )
 # Properties an earlier version accepted, with why they are refused now.
@@ -165,6 +167,8 @@ class InterpreterSpec:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     certificate_secret_arns: tuple[str, ...] = ()
+    # (API union member, access point ARN, file system ARN, mount path), sorted by mount path.
+    filesystems: tuple[tuple[str, str, str, str], ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
 
     def without_tags(self) -> InterpreterSpec:
@@ -638,6 +642,7 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
 
     network_mode, subnet_ids, security_group_ids = parse_network(raw, problems)
     certificates = parse_certificates(raw, problems)
+    filesystems = parse_filesystems(raw.get("FilesystemConfigurations"), network_mode, problems)
     tags = parse_tags(raw.get("Tags"), problems)
 
     if problems:
@@ -651,6 +656,8 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
         subnet_ids=tuple(sorted(subnet_ids)),
         security_group_ids=tuple(sorted(security_group_ids)),
         certificate_secret_arns=tuple(sorted(certificates)),
+        # Order carries no meaning either: a reordered list is no change.
+        filesystems=tuple(sorted(filesystems, key=lambda mount: mount[3])),
         tags=tuple(sorted(tags.items())),
     )
 
@@ -693,6 +700,86 @@ def parse_certificates(raw: Mapping[str, Any], problems: list[str]) -> tuple[str
             constraints.CERTIFICATE_SECRET_ARN,
         )
     return certificates
+
+
+# CloudFormation's spelling of each union member of a file system configuration.
+FILESYSTEM_PROPERTIES: Final = {
+    member[0].upper() + member[1:]: member for member in constraints.FILESYSTEM_MEMBERS.values()
+}
+FILESYSTEM_RULES: Final = {
+    "s3FilesConfiguration": (
+        constraints.S3FILES_ACCESS_POINT_ARN,
+        constraints.S3FILES_FILE_SYSTEM_ARN,
+        constraints.MAX_S3FILES_MOUNTS,
+    ),
+    "efsConfiguration": (
+        constraints.EFS_ACCESS_POINT_ARN,
+        constraints.EFS_FILE_SYSTEM_ARN,
+        constraints.MAX_EFS_MOUNTS,
+    ),
+}
+MOUNT_KEYS: Final = frozenset({"AccessPointArn", "FileSystemArn", "MountPath"})
+
+
+def parse_filesystems(
+    value: Any, network_mode: str | None, problems: list[str]
+) -> list[tuple[str, str, str, str]]:
+    """FilesystemConfigurations: what the model and its documentation allow (VPC mode only, at
+    most 2 mounts of each kind, distinct mount paths)."""
+    if is_empty(value):
+        return []
+    key = "FilesystemConfigurations"
+    if not isinstance(value, list):
+        problems.append(f"{key} must be a list, not {show(value)}")
+        return []
+    if network_mode != "VPC":
+        problems.append(f"{key} is only allowed with NetworkMode=VPC, not {show(network_mode)}")
+    if not constraints.FILESYSTEMS.allows(len(value)):
+        problems.append(f"{key} has {len(value)} entries; {constraints.FILESYSTEMS.text()}")
+    mounts = [
+        mount
+        for index, entry in enumerate(value)
+        if (mount := parse_mount(f"{key}[{index}]", entry, problems)) is not None
+    ]
+    for member, (_, _, maximum) in FILESYSTEM_RULES.items():
+        count = sum(mount[0] == member for mount in mounts)
+        if count > maximum:
+            problems.append(f"{key} has {count} {member} entries; at most {maximum}")
+    paths = [mount[3].rstrip("/") for mount in mounts]
+    repeated = sorted({path for path in paths if paths.count(path) > 1})
+    if repeated:
+        problems.append(f"{key} mounts {', '.join(repeated)} more than once")
+    return mounts
+
+
+def parse_mount(where: str, entry: Any, problems: list[str]) -> tuple[str, str, str, str] | None:
+    """One entry: exactly one union member, with exactly its three string fields."""
+    if (
+        not isinstance(entry, Mapping)
+        or len(entry) != 1
+        or next(iter(entry)) not in FILESYSTEM_PROPERTIES
+    ):
+        allowed = ", ".join(sorted(FILESYSTEM_PROPERTIES))
+        problems.append(f"{where}={show(entry)} must have exactly one of {allowed}")
+        return None
+    ((name, fields),) = entry.items()
+    if (
+        not isinstance(fields, Mapping)
+        or set(fields) != MOUNT_KEYS
+        or not all(isinstance(item, str) for item in fields.values())
+    ):
+        problems.append(f"{where}.{name} must have string {', '.join(sorted(MOUNT_KEYS))}")
+        return None
+    member = FILESYSTEM_PROPERTIES[name]
+    access_point_rule, file_system_rule, _ = FILESYSTEM_RULES[member]
+    rules = {
+        "AccessPointArn": access_point_rule,
+        "FileSystemArn": file_system_rule,
+        "MountPath": constraints.MOUNT_PATH,
+    }
+    for field, rule in rules.items():
+        check_string(problems, f"{where}.{name}.{field}", fields[field], rule)
+    return member, fields["AccessPointArn"], fields["FileSystemArn"], fields["MountPath"]
 
 
 def parse_previous_properties(raw: Mapping[str, Any]) -> InterpreterSpec | None:
@@ -818,6 +905,14 @@ def create_request(
         params["certificates"] = [
             {"location": {"secretsManager": {"secretArn": arn}}}
             for arn in spec.certificate_secret_arns
+        ]
+    if spec.filesystems:
+        params["filesystemConfigurations"] = [
+            cast(
+                "ToolsFileSystemConfigurationTypeDef",
+                {member: {"accessPointArn": ap, "fileSystemArn": fs, "mountPath": path}},
+            )
+            for member, ap, fs, path in spec.filesystems
         ]
     return params
 

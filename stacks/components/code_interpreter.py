@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from agentcore_api.constraints import FILESYSTEM_MEMBERS, NFS_PORT
 from agentcore_api.resources import (
     NETWORK_SERVICE_NAME,
     SERVICE_PRINCIPAL,
@@ -35,7 +36,7 @@ from agentcore_api.resources import (
 )
 from stacks.compliance import acknowledge, resource_of, skip_checkov, wildcard_finding
 from stacks.components.execution_role import ExecutionRole
-from stacks.config import NetworkMode, VpcSettings
+from stacks.config import FileSystemMount, NetworkMode, VpcSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLER_DIR = REPO_ROOT / "lambda" / "code_interpreter"
@@ -162,6 +163,18 @@ def secret_resource_pattern(secret_arn: str) -> str:
     return f"{secret_arn}-??????"
 
 
+def filesystem_property(mount: FileSystemMount) -> dict[str, dict[str, str]]:
+    """One entry of FilesystemConfigurations: the API's union member, in CloudFormation case."""
+    member = FILESYSTEM_MEMBERS[mount.kind.value]
+    return {
+        member[0].upper() + member[1:]: {
+            "AccessPointArn": mount.access_point_arn,
+            "FileSystemArn": mount.file_system_arn,
+            "MountPath": mount.mount_path,
+        }
+    }
+
+
 class CodeInterpreter(Construct):
     """A custom AgentCore code interpreter, created, awaited and deleted with the stack."""
 
@@ -178,6 +191,7 @@ class CodeInterpreter(Construct):
         tags: Mapping[str, str],
         certificate_secret_arns: Sequence[str] = (),
         certificate_kms_key_arns: Sequence[str] = (),
+        filesystems: Sequence[FileSystemMount] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
@@ -307,6 +321,11 @@ class CodeInterpreter(Construct):
         if vpc is not None:
             properties["SubnetIds"] = list(vpc.subnet_ids)
             properties["SecurityGroupIds"] = list(vpc.security_group_ids)
+        if filesystems:
+            properties["FilesystemConfigurations"] = [
+                filesystem_property(mount) for mount in filesystems
+            ]
+            self._note_network_requirements(filesystems, vpc)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -333,6 +352,19 @@ class CodeInterpreter(Construct):
             # interpreter a rollback returns to (by its derived name), and to tell a deleted
             # interpreter from a denied call (a tag condition cannot match what is gone).
             resources=["*"],
+        )
+
+    def _note_network_requirements(
+        self, filesystems: Sequence[FileSystemMount], vpc: VpcSettings | None
+    ) -> None:
+        """The security groups this stack does not own must let the sandbox reach NFS."""
+        groups = ", ".join(vpc.security_group_ids) if vpc else "(none)"
+        paths = ", ".join(mount.mount_path for mount in filesystems)
+        Annotations.of(self).add_info(
+            f"File systems mounted at {paths}: the mount targets' security groups must allow"
+            f" TCP {NFS_PORT} (NFS) from the interpreter's security groups ({groups}), and the"
+            " file systems need mount targets in the VPC of the interpreter's subnets, in their"
+            " Availability Zones."
         )
 
     def _create_statement(

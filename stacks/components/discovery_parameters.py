@@ -6,9 +6,14 @@ from aws_cdk import Stack
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from agentcore_api.discovery import SSM_PARAMETER_NAMES
+
 
 class DiscoveryParameters(Construct):
-    """`<prefix>/id`, `/arn`, `/artifact-bucket` and `/artifact-prefix` as String parameters."""
+    """`<prefix>/id`, `/arn`, `/artifact-bucket`, `/artifact-prefix` and `/mounts` as String
+    parameters (names from agentcore_api.discovery). `/mounts` is `[]` without file systems:
+    agents read all five in one GetParameters call, which IAM denies whole if any name is not
+    granted, so the set is the same in every environment."""
 
     def __init__(
         self,
@@ -20,14 +25,21 @@ class DiscoveryParameters(Construct):
         interpreter_arn: str,
         artifact_bucket_name: str,
         artifact_prefix: str,
+        mounts: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.prefix = prefix
+        names = SSM_PARAMETER_NAMES
         values = {
-            "Id": ("id", interpreter_id, "Code interpreter id"),
-            "Arn": ("arn", interpreter_arn, "Code interpreter ARN"),
-            "ArtifactBucket": ("artifact-bucket", artifact_bucket_name, "Artifact bucket name"),
-            "ArtifactPrefix": ("artifact-prefix", artifact_prefix, "Artifact key prefix"),
+            "Id": (names["interpreter_id"], interpreter_id, "Code interpreter id"),
+            "Arn": (names["interpreter_arn"], interpreter_arn, "Code interpreter ARN"),
+            "ArtifactBucket": (
+                names["artifact_bucket"],
+                artifact_bucket_name,
+                "Artifact bucket name",
+            ),
+            "ArtifactPrefix": (names["artifact_prefix"], artifact_prefix, "Artifact key prefix"),
+            "Mounts": (names["mounts"], mounts, "File systems mounted in every session (JSON)"),
         }
         self.parameters: dict[str, ssm.StringParameter] = {}
         for construct_name, (leaf, value, description) in values.items():

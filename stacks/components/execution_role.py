@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from agentcore_api.resources import SERVICE_PRINCIPAL
 from stacks.compliance import acknowledge, resource_of, wildcard_finding
 from stacks.components.artifact_bucket import ArtifactBucket
+from stacks.config import FileSystemMount, MountKind
 
-SERVICE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
+# The IAM service prefix of each kind of mount: its NFS client actions and the condition key
+# that names the access point (Service Authorization Reference, s3files and elasticfilesystem).
+_MOUNT_SERVICES = {MountKind.S3FILES: "s3files", MountKind.EFS: "elasticfilesystem"}
+
+
+def mount_statement(index: int, mount: FileSystemMount) -> iam.PolicyStatement:
+    """Mount one file system through its configured access point only; write unless read-only.
+
+    The sandbox mounts with the execution role. Without ClientWrite the client gets the file
+    system read-only, which is what `read_only` asks for.
+    """
+    service = _MOUNT_SERVICES[mount.kind]
+    conditions: dict[str, dict[str, str]] = {
+        "StringEquals": {f"{service}:AccessPointArn": mount.access_point_arn}
+    }
+    if mount.kind is MountKind.EFS:
+        # EFS clients in a VPC reach the file system through its mount targets, never otherwise.
+        conditions["Bool"] = {"elasticfilesystem:AccessedViaMountTarget": "true"}
+    actions = [f"{service}:ClientMount"]
+    if not mount.read_only:
+        actions.append(f"{service}:ClientWrite")
+    return iam.PolicyStatement(
+        sid=f"Mount{index}{mount.kind.value.capitalize()}",
+        actions=actions,
+        resources=[mount.file_system_arn],
+        conditions=conditions,
+    )
 
 
 class ExecutionRole(Construct):
@@ -19,7 +49,12 @@ class ExecutionRole(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, artifact_bucket: ArtifactBucket
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        artifact_bucket: ArtifactBucket,
+        filesystems: Sequence[FileSystemMount] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -44,11 +79,14 @@ class ExecutionRole(Construct):
                 },
             ),
         )
-        statements = artifact_bucket.prefix_statements(
-            sid="Artifacts",
-            object_actions=["s3:PutObject", "s3:GetObject"],
-            key_actions=["kms:GenerateDataKey", "kms:Decrypt"],
-        )
+        statements = [
+            *artifact_bucket.prefix_statements(
+                sid="Artifacts",
+                object_actions=["s3:PutObject", "s3:GetObject"],
+                key_actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            ),
+            *(mount_statement(index, mount) for index, mount in enumerate(filesystems)),
+        ]
         # A policy of its own (not the role's default one) so the interpreter can depend on it:
         # the sandbox must not start before it may write artifacts. Customer-managed, so it is
         # versioned and reviewable on its own in IAM.

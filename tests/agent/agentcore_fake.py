@@ -46,6 +46,7 @@ def publish_stack_parameters(ssm: Any, prefix: str = SSM_PREFIX, **overrides: st
         "arn": INTERPRETER_ARN,
         "artifact-bucket": BUCKET,
         "artifact-prefix": "output_artifacts/",
+        "mounts": "[]",
         **overrides,
     }
     for suffix, value in values.items():
@@ -281,6 +282,12 @@ class FakeSession:
     files: dict[str, str | bytes] = field(default_factory=dict)
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     start_params: dict[str, Any] = field(default_factory=dict)
+    # Mount path -> "read-write" or "read-only", as the sandbox's mounts came up.
+    mounts: dict[str, str] = field(default_factory=dict)
+
+
+class MountFailedError(Exception):
+    """A file system of the interpreter could not be mounted into a new session."""
 
 
 @dataclass
@@ -310,6 +317,9 @@ class FakeCodeInterpreterService:
         self.scripted_invokes: deque[InvokeScript] = deque()
         self.s3_client: Any = None
         self.drop_uploads = False
+        # Called with each new session: mounts the interpreter's file systems (or raises
+        # ServiceErrorRaised to fail the start, as a mount the service cannot make would).
+        self.mount_file_systems: Callable[[FakeSession], None] | None = None
         self.stop_error: ServiceError | None = None
         # The service may return fewer items than maxResults; a limit forces small pages.
         self.list_page_limit: int | None = None
@@ -404,6 +414,12 @@ class FakeCodeInterpreterService:
             params.get("name", ""), params.get("sessionTimeoutSeconds", 900)
         )
         session.start_params = params
+        if self.mount_file_systems is not None:
+            try:
+                self.mount_file_systems(session)
+            except MountFailedError as failure:
+                session.status = "TERMINATED"
+                return _error(request, ServiceError("ValidationException", 400, str(failure)))
         return _json(
             request,
             {

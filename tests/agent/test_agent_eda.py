@@ -214,3 +214,48 @@ def test_default_agent_factory_builds_a_strands_agent_with_execute_python(
     assert agent.tool_names == ["execute_python"]
     assert agent.system_prompt == "You analyse data."
     assert agent.model.config["model_id"] == "us.example-model-v1:0"
+
+
+MOUNTS = '[{"path":"/mnt/datasets","type":"s3files","read_only":true}]'
+
+
+def test_a_file_on_a_mounted_file_system_is_analysed_in_place(
+    deployed_clients: AwsClients,
+    pandas_sandbox: FakeCodeInterpreterService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODE_INTERPRETER_MOUNTS", MOUNTS)
+
+    exit_code, output = run_eda(deployed_clients, "--data-path", "/mnt/datasets/orders.csv")
+
+    assert exit_code == 0, output
+    # Nothing is uploaded: the analysis reads the file where the mount put it.
+    assert pandas_sandbox.invokes("writeFiles") == []
+    code = pandas_sandbox.invokes("executeCode")[0].params["arguments"]["code"]
+    assert "CSV_PATH = '/mnt/datasets/orders.csv'" in code
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("[]", "/mnt/datasets/orders.csv", "mounts no file systems; pass --csv"),
+        (MOUNTS, "/mnt/other/orders.csv", "is not on a mounted file system (/mnt/datasets)"),
+        (MOUNTS, "/mnt/datasets/../etc/passwd", "has a '..' segment"),
+    ],
+    ids=["no-mounts", "not-on-a-mount", "escapes-the-mount"],
+)
+def test_a_data_path_off_the_mounts_is_a_configuration_error(
+    deployed_clients: AwsClients,
+    pandas_sandbox: FakeCodeInterpreterService,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[str, str, str],
+) -> None:
+    mounts, path, message = case
+    monkeypatch.setenv("CODE_INTERPRETER_MOUNTS", mounts)
+
+    exit_code, _ = run_eda(deployed_clients, "--data-path", path)
+
+    assert exit_code == 2
+    assert message in capsys.readouterr().err
+    assert pandas_sandbox.invokes("executeCode") == []

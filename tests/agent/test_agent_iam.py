@@ -16,7 +16,13 @@ from typing import Any
 
 import boto3
 import pytest
-from agentcore_fake import FakeCodeInterpreterService, SandboxRun, script_smoke_check
+from agentcore_fake import (
+    FakeCodeInterpreterService,
+    FakeSession,
+    MountFailedError,
+    SandboxRun,
+    script_smoke_check,
+)
 from botocore.exceptions import ClientError
 from cfn_driver import Sleeps
 from control_plane_fake import ACCOUNT_ID, REGION
@@ -26,6 +32,7 @@ from iam_simulation import (
     IamGate,
     Principal,
     data_plane_requests,
+    mount_requests,
     s3_requests,
     ssm_requests,
 )
@@ -91,10 +98,25 @@ class AgentWorld:
     def allowed(self, principal: str) -> list[str]:
         return [d.request.action for d in self.deployment.authorizer.log.by(principal) if d.allowed]
 
+    def mount_file_systems(self, session: FakeSession) -> None:
+        """What the sandbox does at session start: mount each file system under the execution
+        role; no ClientWrite means a read-only mount, no ClientMount no session."""
+        sandbox = self.deployment.sandbox()
+        config = self.deployment.control_plane.interpreter(self.deployment.interpreter_id).config
+        for entry in config.get("filesystemConfigurations", []):
+            ((member, fields),) = entry.items()
+            mount, write = mount_requests(member, fields)
+            if not self.deployment.authorizer.check(sandbox, mount).allowed:
+                raise MountFailedError(f"could not mount {fields['mountPath']}")
+            writable = self.deployment.authorizer.check(sandbox, write).allowed
+            session.mounts[fields["mountPath"]] = "read-write" if writable else "read-only"
+
     def denied(self) -> list[str]:
+        # A denied ClientWrite is how a mount comes up read-only, not a failed call.
         return [
             f"{d.principal}: {d.request.describe()}"
             for d in self.deployment.authorizer.log.denied()
+            if not d.request.action.endswith(":ClientWrite")
         ]
 
 
@@ -135,8 +157,9 @@ def world(
             ssm_prefix=names[0].rsplit("/", 1)[0],
             environment=environment,
         )
-        # The sandbox's own `aws s3 cp` runs under the interpreter's execution role.
+        # The sandbox's own `aws s3 cp` and its mounts run under the interpreter's execution role.
         data_plane.s3_client = world.gated("s3", deployment.sandbox())
+        data_plane.mount_file_systems = world.mount_file_systems
         yield world
 
 
@@ -254,3 +277,31 @@ def test_code_in_the_sandbox_cannot_start_sessions_with_the_execution_role(
 
     assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
     assert world.data_plane.sessions == {}
+
+
+@pytest.mark.parametrize("world", [("variant", "private")], indirect=True, ids=["private"])
+def test_the_sandbox_mounts_each_file_system_as_its_configuration_allows(
+    world: AgentWorld,
+) -> None:
+    clients = world.clients(world.deployment.agent())
+    config = resolve(world.environment, ssm_prefix=world.ssm_prefix, ssm_client=clients.ssm)
+
+    with CodeInterpreterSession(config, clients=clients) as session:
+        session.open()
+        (sandbox_session,) = world.data_plane.sessions.values()
+
+    # The S3 Files mount is configured read-only: the role may mount it but not write to it.
+    assert sandbox_session.mounts == {"/mnt/datasets": "read-only", "/mnt/shared/": "read-write"}
+    mounts = [
+        (d.request.action, d.allowed)
+        for d in world.deployment.authorizer.log.by("sandbox")
+        if d.request.action.split(":")[1].startswith("Client")
+    ]
+    assert mounts == [
+        ("s3files:ClientMount", True),
+        ("s3files:ClientWrite", False),
+        ("elasticfilesystem:ClientMount", True),
+        ("elasticfilesystem:ClientWrite", True),
+    ]
+    # The agent learns where the data is from the stack's discovery parameters.
+    assert [mount.path for mount in config.mounts] == ["/mnt/datasets", "/mnt/shared/"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -31,6 +32,7 @@ from agent.mcp_server import (
 )
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
+from agentcore_api.discovery import Mount
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = [
@@ -370,3 +372,33 @@ def test_the_session_is_created_by_the_first_tool_call_not_by_the_handshake(
     assert anyio.run(connect) == [0, 0, 1]
     on_first_use.close()
     assert [call.operation for call in fake_service.requests][-1] == "StopCodeInterpreterSession"
+
+
+def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
+    config: InterpreterConfig, clients: AwsClients, fake_service: FakeCodeInterpreterService
+) -> None:
+    mounted = dataclasses.replace(config, mounts=(Mount("/mnt/datasets", "s3files", True),))
+    session = CodeInterpreterSession(mounted, clients=clients)
+
+    async def scenario(client: Client) -> tuple[str | None, CallToolResult, CallToolResult]:
+        listing = await client.call_tool("list_files", {"path": "/mnt/datasets"})
+        outside = await client.call_tool("read_file", {"path": "/mnt/other/x.csv"})
+        return client.instructions, listing, outside
+
+    async def connect() -> Any:
+        async with Client(build_server(session, mounts=mounted.mounts), mode="legacy") as client:
+            return await scenario(client)
+
+    instructions, listing, outside = anyio.run(connect)
+
+    assert instructions is not None
+    assert instructions.startswith(
+        "Shared data is already mounted in every session: /mnt/datasets (S3 Files, read-only)."
+        " Look there first"
+    )
+    assert listing.is_error is False
+    assert fake_service.invokes("listFiles")[0].params["arguments"] == {
+        "directoryPath": "/mnt/datasets"
+    }
+    assert outside.is_error is True
+    assert "or a path under a mounted file system: /mnt/datasets" in text_of(outside)

@@ -301,3 +301,38 @@ def test_describe_shows_each_value_with_its_origin(ssm: Any) -> None:
 
     assert f"interpreter id   {INTERPRETER_ID}  [argument]" in text
     assert f"artifact bucket  {BUCKET}  [SSM parameter {SSM_PREFIX}/artifact-bucket]" in text
+
+
+def test_mounts_come_with_the_stacks_parameters_and_are_described(ssm: Any) -> None:
+    mounts = (
+        '[{"path":"/mnt/datasets","type":"s3files","read_only":true},'
+        '{"path":"/mnt/shared","type":"efs","read_only":false}]'
+    )
+    publish_stack_parameters(ssm, mounts=mounts)
+
+    config = resolve("dev", ssm_client=ssm)
+
+    assert [(m.path, m.kind, m.read_only) for m in config.mounts] == [
+        ("/mnt/datasets", "s3files", True),
+        ("/mnt/shared", "efs", False),
+    ]
+    assert (
+        "mounts           /mnt/datasets (S3 Files, read-only); /mnt/shared (Amazon EFS,"
+        f" read-write)  [SSM parameter {SSM_PREFIX}/mounts]" in config.describe()
+    )
+
+
+def test_no_mounts_is_no_error_and_says_none(ssm: Any) -> None:
+    publish_stack_parameters(ssm)
+
+    config = resolve("dev", ssm_client=ssm)
+
+    assert config.mounts == ()
+    assert "mounts           none  [SSM parameter" in config.describe()
+
+
+def test_malformed_mounts_name_the_parameter(ssm: Any) -> None:
+    publish_stack_parameters(ssm, mounts='[{"path": "/data"}]')
+
+    with pytest.raises(ResolutionError, match=f"from SSM parameter {SSM_PREFIX}/mounts"):
+        resolve("dev", ssm_client=ssm)

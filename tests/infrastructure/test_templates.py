@@ -344,6 +344,8 @@ def test_ssm_parameters_publish_id_arn_bucket_and_prefix(
         f"{prefix}/arn": {"Fn::GetAtt": [interpreter_id, "CodeInterpreterArn"]},
         f"{prefix}/artifact-bucket": {"Ref": bucket_id(template)},
         f"{prefix}/artifact-prefix": "output_artifacts/",
+        # Always published, [] without file systems: agents read all five at once.
+        f"{prefix}/mounts": "[]",
     }
     assert {p["Type"] for p in parameters.values()} == {"String"}
 
@@ -358,6 +360,7 @@ def test_ssm_prefix_and_artifact_prefix_are_configurable(variant_app: Synthesize
         "/teams/analytics/interpreter/artifact-bucket",
         "/teams/analytics/interpreter/artifact-prefix",
         "/teams/analytics/interpreter/id",
+        "/teams/analytics/interpreter/mounts",
     ]
     assert template["Outputs"]["ArtifactPrefix"]["Value"] == "results/agents/"
 
@@ -374,6 +377,7 @@ def test_outputs_hand_the_interpreter_to_agent_code(
         "CodeInterpreterArn": {"Fn::GetAtt": [interpreter_id, "CodeInterpreterArn"]},
         "ArtifactBucketName": {"Ref": bucket_id(template)},
         "ArtifactPrefix": "output_artifacts/",
+        "Mounts": "[]",
         "ExecutionRoleArn": {"Fn::GetAtt": [execution_role_id(template), "Arn"]},
         "AgentAccessPolicyArn": {"Ref": agent_access_policy(template)[0]},
     }
@@ -637,7 +641,7 @@ def test_agent_access_policy_grants_sessions_discovery_and_artifact_reads(
     ]
     assert sorted(statements["ReadDiscoveryParameters"]["Resource"]) == [
         f"arn:aws:ssm:eu-west-1:123456789012:parameter/teams/analytics/interpreter/{leaf}"
-        for leaf in ("arn", "artifact-bucket", "artifact-prefix", "id")
+        for leaf in ("arn", "artifact-bucket", "artifact-prefix", "id", "mounts")
     ]
     assert statements["ReadArtifactsObjects"] == {
         "Sid": "ReadArtifactsObjects",
@@ -679,3 +683,89 @@ def test_agent_access_policy_may_decrypt_a_customer_managed_key(
     assert decrypt["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
     }
+
+
+def test_mounts_reach_the_interpreter_the_role_and_the_discovery_data(
+    variant_app: SynthesizedApp,
+) -> None:
+    template = variant_app.templates["private"]
+    s3files, efs = VARIANT_ENVIRONMENTS["private"]["filesystems"]
+    _, resource = interpreter(template)
+    assert resource["Properties"]["FilesystemConfigurations"] == [
+        {
+            "S3FilesConfiguration": {
+                "AccessPointArn": s3files["access_point_arn"],
+                "FileSystemArn": s3files["file_system_arn"],
+                "MountPath": "/mnt/datasets",
+            }
+        },
+        {
+            "EfsConfiguration": {
+                "AccessPointArn": efs["access_point_arn"],
+                "FileSystemArn": efs["file_system_arn"],
+                "MountPath": "/mnt/shared/",
+            }
+        },
+    ]
+    mounts = {
+        s["Sid"]: s
+        for s in statements_of_role(template, execution_role_id(template))
+        if s["Sid"].startswith("Mount")
+    }
+    # Read-only: mount, never write. Each through its configured access point only.
+    assert mounts == {
+        "Mount0S3files": {
+            "Sid": "Mount0S3files",
+            "Effect": "Allow",
+            "Action": "s3files:ClientMount",
+            "Resource": s3files["file_system_arn"],
+            "Condition": {"StringEquals": {"s3files:AccessPointArn": s3files["access_point_arn"]}},
+        },
+        "Mount1Efs": {
+            "Sid": "Mount1Efs",
+            "Effect": "Allow",
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            "Resource": efs["file_system_arn"],
+            "Condition": {
+                "StringEquals": {"elasticfilesystem:AccessPointArn": efs["access_point_arn"]},
+                "Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"},
+            },
+        },
+    }
+    published = json.loads(template["Outputs"]["Mounts"]["Value"])
+    assert published == [
+        {"path": "/mnt/datasets", "type": "s3files", "read_only": True},
+        {"path": "/mnt/shared/", "type": "efs", "read_only": False},
+    ]
+
+
+def test_no_mount_permissions_without_file_systems(fixture_app: SynthesizedApp) -> None:
+    for template in fixture_app.templates.values():
+        actions = {
+            action
+            for statement in statements_of_role(template, execution_role_id(template))
+            for action in (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+        }
+        assert not [a for a in actions if a.startswith(("s3files:", "elasticfilesystem:"))]
+        assert "FilesystemConfigurations" not in interpreter(template)[1]["Properties"]
+
+
+def test_synth_names_the_security_groups_that_must_allow_nfs(
+    variant_app: SynthesizedApp,
+) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    notes = Annotations.from_stack(variant_app.stacks["private"]).find_info(
+        "*", Match.string_like_regexp("TCP 2049")
+    )
+    (note,) = notes
+    text = str(note.entry.data)
+    assert "/mnt/datasets, /mnt/shared/" in text
+    assert "(sg-0123456789abcdef0)" in text
+    assert not Annotations.from_stack(variant_app.stacks["pinned"]).find_info(
+        "*", Match.string_like_regexp("TCP 2049")
+    )

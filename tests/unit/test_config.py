@@ -11,6 +11,8 @@ from agentcore_api.resources import STACK_TAG_KEY
 from stacks.config import (
     ConfigError,
     EnvironmentConfig,
+    FileSystemMount,
+    MountKind,
     NetworkMode,
     RemovalChoice,
     VpcSettings,
@@ -123,6 +125,56 @@ def test_selecting_one_environment_returns_only_it() -> None:
 def test_selection_is_validated_even_when_other_environments_are_broken() -> None:
     configs = load_environments({"dev": {}, "prod": {"network_mode": "bad"}}, selected="dev")
     assert [c.name for c in configs] == ["dev"]
+
+
+S3FILES_SYSTEM = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
+S3FILES_ACCESS_POINT = f"{S3FILES_SYSTEM}/access-point/fsap-0123456789abcdef0"
+EFS_SYSTEM = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
+EFS_ACCESS_POINT = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
+
+
+def s3files_mount(path: str = "/mnt/data", **overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "s3files",
+        "file_system_arn": S3FILES_SYSTEM,
+        "access_point_arn": S3FILES_ACCESS_POINT,
+        "mount_path": path,
+        **overrides,
+    }
+
+
+def efs_mount(path: str = "/mnt/shared", **overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "efs",
+        "file_system_arn": EFS_SYSTEM,
+        "access_point_arn": EFS_ACCESS_POINT,
+        "mount_path": path,
+        **overrides,
+    }
+
+
+def with_mounts(*mounts: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    return {"network_mode": "VPC", "vpc": VPC, "filesystems": list(mounts), **settings}
+
+
+def test_file_systems_of_both_kinds_are_parsed() -> None:
+    config = load_one(with_mounts(s3files_mount(read_only=True), efs_mount()))
+    assert config.filesystems == (
+        FileSystemMount(
+            kind=MountKind.S3FILES,
+            file_system_arn=S3FILES_SYSTEM,
+            access_point_arn=S3FILES_ACCESS_POINT,
+            mount_path="/mnt/data",
+            read_only=True,
+        ),
+        FileSystemMount(
+            kind=MountKind.EFS,
+            file_system_arn=EFS_SYSTEM,
+            access_point_arn=EFS_ACCESS_POINT,
+            mount_path="/mnt/shared",
+            read_only=False,
+        ),
+    )
 
 
 # (case id, settings, fragments that the single error message must contain)
@@ -260,6 +312,73 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
         "agent-role-not-an-arn",
         {"agent_role_arns": ["analytics-agent"]},
         ("'agent_role_arns[0]'", "IAM role ARN"),
+    ),
+    (
+        "mounts-outside-vpc-mode",
+        {"filesystems": [s3files_mount()]},
+        ("'filesystems'", "only in VPC mode", "set network_mode to VPC"),
+    ),
+    (
+        "three-efs-mounts",
+        with_mounts(efs_mount("/mnt/a"), efs_mount("/mnt/b"), efs_mount("/mnt/c")),
+        ("'filesystems'", "3 mounts of type efs", "at most 2 of type efs"),
+    ),
+    (
+        "duplicate-mount-paths",
+        with_mounts(s3files_mount("/mnt/data"), efs_mount("/mnt/data/")),
+        ("'filesystems[1].mount_path'", "'/mnt/data/'", "filesystems[0] mounts there already"),
+    ),
+    (
+        "mount-path-outside-mnt",
+        with_mounts(s3files_mount("/data")),
+        ("'filesystems[0].mount_path'", "'/data'", "under /mnt/"),
+    ),
+    (
+        "access-point-of-another-file-system",
+        with_mounts(
+            s3files_mount(
+                access_point_arn=S3FILES_ACCESS_POINT.replace(
+                    "fs-0123456789abcdef0", "fs-0fff0fff0fff0fff0"
+                )
+            )
+        ),
+        ("'filesystems[0].access_point_arn'", f"an access point of {S3FILES_SYSTEM}"),
+    ),
+    (
+        "file-system-in-another-region",
+        with_mounts(
+            efs_mount(file_system_arn=EFS_SYSTEM.replace("us-east-1", "eu-west-1")),
+            region="us-east-1",
+        ),
+        ("'filesystems[0].file_system_arn'", "the environment's region us-east-1"),
+    ),
+    (
+        "access-point-in-another-account",
+        with_mounts(
+            efs_mount(access_point_arn=EFS_ACCESS_POINT.replace("123456789012", "210987654321")),
+            account="123456789012",
+        ),
+        ("'filesystems[0].access_point_arn'", "the environment's account 123456789012"),
+    ),
+    (
+        "unknown-mount-type",
+        with_mounts(s3files_mount(type="fsx")),
+        ("'filesystems[0].type'", "'fsx'", "'s3files' or 'efs'"),
+    ),
+    (
+        "efs-arn-for-s3files",
+        with_mounts(s3files_mount(file_system_arn=EFS_SYSTEM)),
+        ("'filesystems[0].file_system_arn'", "the ARN of a s3files file system"),
+    ),
+    (
+        "mount-key-typo",
+        with_mounts(s3files_mount(readonly=True)),
+        ("'filesystems[0].readonly'", "did you mean 'read_only'"),
+    ),
+    (
+        "read-only-as-string",
+        with_mounts(s3files_mount(read_only="yes")),
+        ("'filesystems[0].read_only'", "true or false"),
     ),
     (
         "vpc-as-list",

@@ -66,6 +66,32 @@ VPC: dict[str, Any] = {
 }
 
 
+S3FILES_SYSTEM = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
+S3FILES_ACCESS_POINT = f"{S3FILES_SYSTEM}/access-point/fsap-0123456789abcdef0"
+EFS_SYSTEM = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
+EFS_ACCESS_POINT = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
+
+
+def s3files(path: str) -> dict[str, Any]:
+    return {
+        "S3FilesConfiguration": {
+            "AccessPointArn": S3FILES_ACCESS_POINT,
+            "FileSystemArn": S3FILES_SYSTEM,
+            "MountPath": path,
+        }
+    }
+
+
+def efs(path: str) -> dict[str, Any]:
+    return {
+        "EfsConfiguration": {
+            "AccessPointArn": EFS_ACCESS_POINT,
+            "FileSystemArn": EFS_SYSTEM,
+            "MountPath": path,
+        }
+    }
+
+
 def changed(base: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return {**copy.deepcopy(base), **overrides}
 
@@ -697,6 +723,61 @@ def test_delete_of_a_vanished_interpreter_succeeds_whatever_aws_answers(
     world.driver.assert_consistent()
 
 
+@scenario
+def create_with_both_kinds_of_file_systems(w: World) -> None:
+    mounts = [efs("/mnt/shared"), s3files("/mnt/data")]
+
+    op = w.driver.create_stack(changed(w.vpc, FilesystemConfigurations=mounts))
+
+    assert op.first.status == "SUCCESS"
+    (create,) = w.fake.calls_to("CreateCodeInterpreter")
+    # The API's union members, in mount-path order (order carries no meaning).
+    assert create.params["filesystemConfigurations"] == [
+        {
+            "s3FilesConfiguration": {
+                "accessPointArn": S3FILES_ACCESS_POINT,
+                "fileSystemArn": S3FILES_SYSTEM,
+                "mountPath": "/mnt/data",
+            }
+        },
+        {
+            "efsConfiguration": {
+                "accessPointArn": EFS_ACCESS_POINT,
+                "fileSystemArn": EFS_SYSTEM,
+                "mountPath": "/mnt/shared",
+            }
+        },
+    ]
+    assert set(op.first.data) == {"CodeInterpreterId", "CodeInterpreterArn", "Status"}
+
+
+@scenario
+def reordered_file_systems_are_no_change(w: World) -> None:
+    mounts = [s3files("/mnt/data"), efs("/mnt/shared")]
+    before = w.driver.create_stack(changed(w.vpc, FilesystemConfigurations=mounts)).first
+    w.fake.calls.clear()
+
+    op = w.driver.update_stack(changed(w.vpc, FilesystemConfigurations=mounts[::-1]))
+
+    assert op.first.physical_id == before.physical_id
+    assert w.fake.operations() == ["GetCodeInterpreter"]
+
+
+@scenario
+def a_changed_file_system_replaces_the_interpreter(w: World) -> None:
+    old = w.driver.create_stack(
+        changed(w.vpc, FilesystemConfigurations=[s3files("/mnt/data")])
+    ).first.physical_id
+
+    op = w.driver.update_stack(changed(w.vpc, FilesystemConfigurations=[s3files("/mnt/lake")]))
+
+    updated, cleanup = op.outcomes
+    assert updated.status == "SUCCESS"
+    assert updated.physical_id != old
+    assert cleanup.events[0]["PhysicalResourceId"] == old
+    assert not w.fake.exists(old)
+
+
 @pytest.mark.parametrize("run", SCENARIOS, ids=lambda run: run.__name__.replace("_", "-"))
 def test_scenario(run: Callable[[World], None], world: World) -> None:
     run(world)
@@ -763,6 +844,57 @@ INVALID_PROPERTIES = [
         changed(SANDBOX, SubnetIds=["subnet-0123456789abcdef0"]),
         ["only allowed with NetworkMode=VPC"],
         id="subnets-outside-vpc",
+    ),
+    pytest.param(
+        changed(SANDBOX, FilesystemConfigurations=[s3files("/mnt/data")]),
+        ["FilesystemConfigurations is only allowed with NetworkMode=VPC"],
+        id="mounts-outside-vpc",
+    ),
+    pytest.param(
+        changed(VPC, FilesystemConfigurations=[efs(f"/mnt/e{n}") for n in range(3)]),
+        ["3 efsConfiguration entries; at most 2"],
+        id="three-efs-mounts",
+    ),
+    pytest.param(
+        changed(VPC, FilesystemConfigurations=[s3files("/mnt/data"), efs("/mnt/data/")]),
+        ["mounts /mnt/data more than once"],
+        id="duplicate-mount-path",
+    ),
+    pytest.param(
+        changed(VPC, FilesystemConfigurations=[s3files("/data")]),
+        ["MountPath='/data' is not allowed", "/mnt/"],
+        id="mount-path-outside-mnt",
+    ),
+    pytest.param(
+        changed(VPC, FilesystemConfigurations=[{**s3files("/mnt/a"), **efs("/mnt/b")}]),
+        ["must have exactly one of EfsConfiguration, S3FilesConfiguration"],
+        id="two-kinds-in-one-entry",
+    ),
+    pytest.param(
+        changed(
+            VPC,
+            FilesystemConfigurations=[
+                {"EfsConfiguration": {"FileSystemArn": EFS_SYSTEM, "MountPath": "/mnt/a"}}
+            ],
+        ),
+        ["EfsConfiguration must have string AccessPointArn, FileSystemArn, MountPath"],
+        id="mount-missing-access-point",
+    ),
+    pytest.param(
+        changed(
+            VPC,
+            FilesystemConfigurations=[
+                {
+                    "EfsConfiguration": {
+                        "AccessPointArn": S3FILES_ACCESS_POINT,
+                        "FileSystemArn": EFS_SYSTEM,
+                        "MountPath": "/mnt/a",
+                    }
+                }
+            ],
+        ),
+        ["AccessPointArn='arn:aws:s3files"],
+        id="s3files-access-point-for-efs",
     ),
     pytest.param(
         changed(VPC, RequireServiceS3Endpoint="false"),
