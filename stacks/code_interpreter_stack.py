@@ -14,6 +14,7 @@ from stacks.components import (
     DiscoveryParameters,
     ExecutionRole,
 )
+from stacks.components.monitoring import Monitoring
 from stacks.components.smoke_check_role import SmokeCheckRole
 from stacks.config import EnvironmentConfig, RemovalChoice
 from stacks.deploy_access_config import SmokeCheckAccess
@@ -116,5 +117,24 @@ class CodeInterpreterStack(Stack):
                 self.smoke_check_role.role_arn,
                 "Role the CI deploy job assumes to run the smoke check",
             )
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)
+        self._add_day_two(config, smoke_check)
+
+    def _add_day_two(self, config: EnvironmentConfig, smoke_check: SmokeCheckAccess | None) -> None:
+        """Alarms and a dashboard."""
+        outputs: dict[str, tuple[str, str]] = {}
+        if config.monitoring is not None:
+            self.monitoring = Monitoring(
+                self,
+                "Monitoring",
+                environment=config.name,
+                settings=config.monitoring,
+                interpreter=self.interpreter,
+                execution_role=self.execution_role,
+            )
+            outputs["AlarmTopicArn"] = (self.monitoring.topic.topic_arn, "Where alarms notify")
+            outputs["DashboardName"] = (self.monitoring.dashboard_name, "CloudWatch dashboard")
+            outputs["DashboardUrl"] = (self.monitoring.dashboard_url, "CloudWatch dashboard")
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -81,6 +81,10 @@ CERTIFICATE_SECRETS: dict[str, str | None] = {
     ),
 }
 
+# Where the variants' alarms notify (see "Day two" in the README).
+ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:oncall-alarms"
+ALARM_EMAILS = ["oncall@example.com", "platform-team@example.com"]
+
 VARIANT_ENVIRONMENTS: dict[str, Any] = {
     # Pinned account and region, so ARNs in the template are literal strings.
     "pinned": {
@@ -91,6 +95,11 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
         "ssm_prefix": "/teams/analytics/interpreter",
         "removal_policy": "retain",
         "agent_role_arns": ["arn:aws:iam::123456789012:role/analytics-agent"],
+        # Alarms notify a topic the operator already has, with one threshold of its own.
+        "monitoring": {
+            "alarm_topic_arn": ALARM_TOPIC_ARN,
+            "invoke_latency_p90_ms": 120_000,
+        },
     },
     # Every option that adds permissions: VPC mode, certificates in a secret encrypted with a
     # customer-managed key, a customer-managed artifact key. The handler's tests run under this
@@ -98,6 +107,12 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
     "private": {
         "account": "123456789012",
         "region": "us-east-1",
+        # The stack's own topic, with email subscriptions and stricter thresholds.
+        "monitoring": {
+            "alarm_emails": ALARM_EMAILS,
+            "system_errors": 1,
+            "user_error_rate_percent": 5,
+        },
         "network_mode": "VPC",
         "vpc": {
             "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
@@ -110,7 +125,7 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
         ],
         "certificate_kms_key_arns": [CERTIFICATE_KEY_ARN],
     },
-    "open": {"network_mode": "PUBLIC", "tags": {}},
+    "open": {"network_mode": "PUBLIC", "tags": {}, "monitoring": False},
 }
 # CI deploys "private": its stack gets a smoke-check role for that environment's deploy job.
 VARIANT_GITHUB: dict[str, Any] = {
