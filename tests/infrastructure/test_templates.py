@@ -24,6 +24,7 @@ from template_queries import (
     role_assumed_by,
     role_of_function,
     statements_of_role,
+    verify_access_policy,
 )
 
 from agentcore_api.resources import NETWORK_SERVICE_NAME, SERVICE_PRINCIPAL, STACK_TAG_KEY
@@ -380,6 +381,7 @@ def test_outputs_hand_the_interpreter_to_agent_code(
         "ArtifactPrefix": "output_artifacts/",
         "ExecutionRoleArn": {"Fn::GetAtt": [execution_role_id(template), "Arn"]},
         "AgentAccessPolicyArn": {"Ref": agent_access_policy(template)[0]},
+        "VerifyAccessPolicyArn": {"Ref": verify_access_policy(template)},
         "AlarmTopicArn": {"Ref": only_resource(template, "AWS::SNS::Topic")[0]},
         "DashboardName": {
             "Fn::Join": ["-", [f"CodeInterpreter-{environment}", {"Ref": "AWS::Region"}]]
