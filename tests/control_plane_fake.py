@@ -506,7 +506,7 @@ class ControlPlaneFake:
             "createdAt": _timestamp(interpreter.created_at),
             "lastUpdatedAt": _timestamp(self._tick()),
         }
-        for key in ("description", "executionRoleArn", "certificates"):
+        for key in ("description", "executionRoleArn", "certificates", "filesystemConfigurations"):
             if key in interpreter.config:
                 body[key] = interpreter.config[key]
         if interpreter.failure_reason is not None:
