@@ -33,7 +33,7 @@ from moto import mock_aws
 from moto.core.models import botocore_stubber
 from synthesis import VARIANT_GITHUB, SynthesizedApp
 
-from agent import smoke
+from agent import sessions, smoke
 from agent.clients import AwsClients, client_config, invoke_client_config
 from agent.resolve import resolve
 from agent.session import CodeInterpreterSession
@@ -206,6 +206,31 @@ def test_the_ci_smoke_check_passes_with_exactly_an_agents_access(world: AgentWor
     assert world.denied() == []
     assert "s3:GetObject" in world.allowed("ci smoke check")
     assert "bedrock-agentcore:StopCodeInterpreterSession" in world.allowed("ci smoke check")
+
+
+@pytest.mark.parametrize("world", [("fixture", "dev")], indirect=True, ids=["dev"])
+def test_session_housekeeping_needs_nothing_beyond_an_agents_access(world: AgentWorld) -> None:
+    fake = world.data_plane
+    forgotten = fake.add_session(name="forgotten")
+    fake.sessions[forgotten].created_at -= 3 * 3600
+    busy = fake.add_session(name="busy")
+    out = io.StringIO()
+
+    status = sessions.main(
+        ["--env", "dev", "--ssm-prefix", world.ssm_prefix, "--stop-older-than", "2h", "--yes"],
+        clients=world.clients(world.deployment.agent()),
+        out=out,
+    )
+
+    assert status == 0, out.getvalue()
+    assert world.denied() == []
+    assert {
+        "ssm:GetParameters",
+        "bedrock-agentcore:ListCodeInterpreterSessions",
+        "bedrock-agentcore:GetCodeInterpreterSession",
+        "bedrock-agentcore:StopCodeInterpreterSession",
+    } <= set(world.allowed("agent"))
+    assert (fake.sessions[forgotten].status, fake.sessions[busy].status) == ("TERMINATED", "READY")
 
 
 @pytest.mark.parametrize(
