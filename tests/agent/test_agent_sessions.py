@@ -160,14 +160,14 @@ def test_a_stop_that_fails_is_named_and_fails_the_command(
     ],
 )
 def test_bad_arguments_exit_2_before_any_call(
-    deployed_clients: AwsClients,
+    clients: AwsClients,
     fake_service: FakeCodeInterpreterService,
     capsys: pytest.CaptureFixture[str],
     arguments: list[str],
     message: str,
 ) -> None:
     with pytest.raises(SystemExit) as raised:
-        run(deployed_clients, *arguments)
+        run(clients, *arguments)
 
     assert raised.value.code == 2
     assert message in capsys.readouterr().err

@@ -303,12 +303,9 @@ def test_help_lists_every_target_a_user_runs() -> None:
     assert listed == user_targets
 
 
-@pytest.mark.parametrize("confirm", [[], ["CONFIRM=staging"]])
-def test_deleting_orphans_needs_confirm_before_any_aws_call(
-    project: Project, confirm: list[str]
-) -> None:
+def test_deleting_orphans_needs_confirm_before_any_aws_call(project: Project) -> None:
     # No outputs file, no credentials that work, no network: the refusal comes first.
-    result = project.make("verify", "ENV=dev", "DELETE_ORPHANS=1", *confirm)
+    result = project.make("verify", "ENV=dev", "DELETE_ORPHANS=1", "CONFIRM=staging")
     assert result.returncode != 0
     assert (
         "refusing to delete orphans of 'dev' without confirmation: run make verify ENV=dev"
