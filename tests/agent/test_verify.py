@@ -367,6 +367,8 @@ def seed_orphans(world: World) -> dict[str, str]:
 
 def test_orphans_are_listed_and_only_tagged_ones_deleted_with_confirmation(world: World) -> None:
     seeded = seed_orphans(world)
+    # Small pages: every page of ListCodeInterpreters is read.
+    world.fake.max_page_size = 2
 
     status, lines = world.run()
 
@@ -395,6 +397,8 @@ def test_orphans_are_listed_and_only_tagged_ones_deleted_with_confirmation(world
         call.params["codeInterpreterId"] for call in world.fake.calls_to("DeleteCodeInterpreter")
     ]
     assert sorted(deleted) == orphans
+    # Five custom interpreters in pages of two: three pages a run, two runs.
+    assert len(world.fake.calls_to("ListCodeInterpreters")) == 6
 
 
 @pytest.mark.parametrize("confirm", [[], ["--confirm", "dev"], ["--confirm", "PRIVATE"]])
