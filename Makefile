@@ -101,6 +101,8 @@ synth: $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) synth --quiet
 	@ls cdk.out/*.template.json
 
+# --dist worksteal: a worker that runs out of tests takes queued ones from the other, so a slow
+# session fixture (a synth, checkov) does not leave a core idle at the end of the run.
 test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(SAY) "ruff"
 	ruff check .
@@ -108,7 +110,7 @@ test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(SAY) "mypy (strict)"
 	mypy
 	$(SAY) "pytest"
-	pytest -n auto --maxprocesses 4
+	pytest -n auto --maxprocesses 4 --dist worksteal
 
 lint: $(PY_DEV_DEPS)
 	ruff check .
