@@ -213,12 +213,14 @@ class Clients:
 
     @classmethod
     def create(cls, region: str) -> Clients:
-        aws = AwsClients(region)
+        """Clients in `region` from one boto3 session (the default credential chain)."""
+        import boto3  # noqa: PLC0415 - only when AWS is asked
+
+        session = boto3.Session()
+        aws = AwsClients(region, session=session)
 
         def control() -> BedrockAgentCoreControlClient:
-            import boto3  # noqa: PLC0415 - only when AWS is asked
-
-            return boto3.Session().client(
+            return session.client(
                 "bedrock-agentcore-control", region_name=region, config=client_config()
             )
 
