@@ -213,14 +213,10 @@ class Monitoring(Construct):
         stack = self._stack_name
         specs = {
             "DeployHandlerErrors": AlarmSpec(
-                metric=cloudwatch.MathExpression(
-                    expression="FILL(onEvent, 0) + FILL(isComplete, 0)",
-                    using_metrics={
-                        "onEvent": self._handler_errors["on_event"],
-                        "isComplete": self._handler_errors["is_complete"],
-                    },
-                    label="Handler errors",
-                    period=PERIOD,
+                metric=_sum(
+                    "Handler errors",
+                    onEvent=self._handler_errors["on_event"],
+                    isComplete=self._handler_errors["is_complete"],
                 ),
                 threshold=1,
                 description=(
@@ -233,14 +229,10 @@ class Monitoring(Construct):
                 ),
             ),
             "DeployFailedOrTimedOut": AlarmSpec(
-                metric=cloudwatch.MathExpression(
-                    expression="FILL(failed, 0) + FILL(timedOut, 0)",
-                    using_metrics={
-                        "failed": self._deploy_outcomes["failed"],
-                        "timedOut": self._deploy_outcomes["timed_out"],
-                    },
-                    label="Waiter executions failed or timed out",
-                    period=PERIOD,
+                metric=_sum(
+                    "Waiter executions failed or timed out",
+                    failed=self._deploy_outcomes["failed"],
+                    timedOut=self._deploy_outcomes["timed_out"],
                 ),
                 threshold=1,
                 description=(
@@ -437,6 +429,16 @@ class Monitoring(Construct):
                 self.dashboard_name,
             ],
         )
+
+
+def _sum(label: str, **metrics: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+    """The sum of the metrics in each period, a period without data counting as 0."""
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
+        using_metrics=metrics,
+        label=label,
+        period=PERIOD,
+    )
 
 
 def _graph(title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:

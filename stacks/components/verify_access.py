@@ -9,7 +9,7 @@ operator's own credentials: nothing here can delete, tag or create.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -17,7 +17,7 @@ from agentcore_api.resources import STACK_TAG_KEY, custom_interpreter_arn
 from stacks.compliance import acknowledge, resource_of, wildcard_finding
 from stacks.components.code_interpreter import CodeInterpreter
 from stacks.components.discovery_parameters import DiscoveryParameters
-from stacks.components.smoke_check_role import github_job_principal
+from stacks.components.smoke_check_role import github_job_role
 
 READ_ACTIONS = (
     "bedrock-agentcore:GetCodeInterpreter",
@@ -105,15 +105,12 @@ class VerifyRole(Construct):
         access: VerifyAccess,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.role = iam.Role(
+        self.role = github_job_role(
             self,
-            "Role",
+            subject=subject,
+            oidc_provider_arn=oidc_provider_arn,
             description="Assumed by this environment's CI deploy job to run make verify"
             " (read-only: drift and orphans).",
-            max_session_duration=Duration.hours(1),
-            assumed_by=github_job_principal(
-                self, subject=subject, oidc_provider_arn=oidc_provider_arn
-            ),
         )
         access.policy.attach_to_role(self.role)
 
