@@ -47,6 +47,10 @@ FIXTURE_ENVIRONMENTS: dict[str, Any] = {
 }
 FIXTURE_ENVIRONMENT_NAMES = tuple(FIXTURE_ENVIRONMENTS)
 
+# Where the variants' alarms notify (see "Day two" in the README).
+ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:oncall-alarms"
+ALARM_EMAILS = ["oncall@example.com", "platform-team@example.com"]
+
 
 def shipped_cdk_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
     """The whole context of a cdk.json (the operator's, by default)."""
@@ -80,10 +84,6 @@ CERTIFICATE_SECRETS: dict[str, str | None] = {
         CERTIFICATE_KEY_ARN
     ),
 }
-
-# Where the variants' alarms notify (see "Day two" in the README).
-ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:oncall-alarms"
-ALARM_EMAILS = ["oncall@example.com", "platform-team@example.com"]
 
 VARIANT_ENVIRONMENTS: dict[str, Any] = {
     # Pinned account and region, so ARNs in the template are literal strings.
