@@ -335,7 +335,7 @@ def test_file_systems_are_compared_when_the_configuration_has_them(
 
     # The same interpreter against a configuration that no longer mounts anything.
     without = verify.compare(
-        world.config,
+        WithMounts(world.config, ()),  # type: ignore[arg-type]
         client.get_code_interpreter(codeInterpreterId=mounted),
         world.fake.interpreter(mounted).tags,
         execution_role_arn=ROLE_ARN,
