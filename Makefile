@@ -12,6 +12,7 @@
 #   make destroy ENV=dev     delete the stack; prod (and termination-protected) also need CONFIRM=prod
 #   make deploy-access       the GitHub OIDC deploy role (needs `github` in cdk.json)
 #   make smoke ENV=dev       post-deploy check: session, Python, shell, artifact upload
+#   make verify ENV=dev      live interpreter vs cdk.json (drift) and orphans; DELETE_ORPHANS=1 CONFIRM=dev deletes tagged orphans
 #   make output ENV=dev NAME=CodeInterpreterId   one output of the deployed stack (outputs/dev.json)
 #   make mcp ENV=dev         stdio MCP server for agents
 #   make constraints         re-pin constraints*.txt from the installed venvs
@@ -27,6 +28,8 @@ ENV ?=
 APPROVAL ?= broadening
 # `make destroy ENV=prod` also needs CONFIRM=prod.
 CONFIRM ?=
+# `make verify ENV=dev DELETE_ORPHANS=1 CONFIRM=dev` deletes the orphans that carry the stack's tag.
+DELETE_ORPHANS ?=
 
 # The pinned Node 24 and CDK CLI from node_modules come first, so jsii never runs on an
 # end-of-life Node; the venv's Python runs app.py.
@@ -52,7 +55,7 @@ NAG := -c agentcore:nag=true
 UV := $(VENV)/bin/uv
 SAY := @printf '==> %s\n'
 
-.PHONY: help setup synth test lint bench cdk diff deploy destroy bootstrap smoke mcp constraints clean \
+.PHONY: help setup synth test lint bench cdk diff deploy destroy bootstrap smoke verify mcp constraints clean \
 	check-env check-destroy check-aws check-github deploy-access output
 
 help:
@@ -98,6 +101,8 @@ synth: $(PY_DEPS) $(NODE_DEPS)
 	$(CDK) synth --quiet
 	@ls cdk.out/*.template.json
 
+# --dist worksteal: a worker that runs out of tests takes queued ones from the other, so a slow
+# session fixture (a synth, checkov) does not leave a core idle at the end of the run.
 test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(SAY) "ruff"
 	ruff check .
@@ -105,7 +110,7 @@ test: $(PY_DEV_DEPS) $(CHECKOV_DEPS) $(NODE_DEPS)
 	$(SAY) "mypy (strict)"
 	mypy
 	$(SAY) "pytest"
-	pytest -n auto --maxprocesses 4
+	pytest -n auto --maxprocesses 4 --dist worksteal
 
 lint: $(PY_DEV_DEPS)
 	ruff check .
@@ -158,6 +163,13 @@ deploy-access: check-github check-aws $(PY_DEPS) $(NODE_DEPS)
 
 smoke: check-env check-aws $(PY_DEV_DEPS)
 	$(VENV)/bin/python -m agent.smoke --env $(ENV) --outputs-file outputs/$(ENV).json
+
+# Read-only unless DELETE_ORPHANS is set; scripts/verify.py refuses that without CONFIRM=<env>
+# before any AWS call.
+verify: check-env check-aws $(PY_DEV_DEPS)
+	$(SAY) "Comparing the live interpreter of CodeInterpreter-$(ENV) with cdk.json; looking for orphans"
+	$(VENV)/bin/python scripts/verify.py "$(ENV)" --outputs-file outputs/$(ENV).json \
+		$(if $(DELETE_ORPHANS),--delete-orphans --confirm "$(CONFIRM)")
 
 # Reads outputs/<env>.json only: no AWS call, nothing to install but the venv.
 output: check-env

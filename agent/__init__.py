@@ -1,8 +1,9 @@
 """Use the CDK-deployed AgentCore Code Interpreter from agent code.
 
 Entry points: ``resolve`` finds the interpreter of an environment, ``CodeInterpreterSession``
-runs code in it; ``python -m agent.mcp_server``, ``agent.eda`` and ``agent.smoke`` are the CLIs,
-and ``agent.strands_tool`` adapts the session for Strands agents.
+runs code in it; ``python -m agent.mcp_server``, ``agent.eda``, ``agent.smoke`` and
+``agent.sessions`` (housekeeping) are the CLIs, and ``agent.strands_tool`` adapts the session
+for Strands agents.
 
 The session machinery (and with it botocore) is imported on first access (PEP 562), so
 ``python -m agent.mcp_server`` answers its MCP host before it loads what the first tool call

@@ -1,7 +1,8 @@
 """One exit code per kind of failure, shared by every agent command.
 
-``python -m agent.mcp_server``, ``agent.eda`` and ``agent.smoke`` exit with these, so a script or
-a pipeline can tell "fix the configuration" from "the work itself failed" without reading text.
+``python -m agent.mcp_server``, ``agent.eda``, ``agent.smoke`` and ``agent.sessions`` (and
+scripts/verify.py) exit with these, so a script or a pipeline can tell "fix the configuration"
+from "the work itself failed" without reading text.
 argparse already exits 2 for bad arguments; configuration and resolution errors join it.
 """
 

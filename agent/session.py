@@ -222,11 +222,7 @@ class CodeInterpreterSession:
             failures = []
             for session_id in list(self._owned):
                 try:
-                    self._clients.agentcore.stop_code_interpreter_session(
-                        codeInterpreterIdentifier=self.config.interpreter_id,
-                        sessionId=session_id,
-                        clientToken=_client_token(),
-                    )
+                    stop_session(self._clients, self.config.interpreter_id, session_id)
                 except ClientError as error:
                     if not _says_session_is_gone(error):
                         failures.append(f"{session_id}: {_client_error_text(error)}")
@@ -476,32 +472,7 @@ class CodeInterpreterSession:
         return session_id
 
     def _ready_sessions(self) -> Iterator[CodeInterpreterSessionSummaryTypeDef]:
-        page_size = data_plane().list_sessions_page_size[1]
-        next_token: str | None = None
-        seen_tokens: set[str] = set()
-        for _ in range(MAX_SESSION_LIST_PAGES):
-            request: dict[str, Any] = {
-                "codeInterpreterIdentifier": self.config.interpreter_id,
-                "status": "READY",
-                "maxResults": page_size,
-            }
-            if next_token is not None:
-                request["nextToken"] = next_token
-            response = self._clients.agentcore.list_code_interpreter_sessions(**request)
-            yield from (item for item in response["items"] if item.get("status") == "READY")
-            next_token = response.get("nextToken")
-            if not next_token:
-                return
-            if next_token in seen_tokens:
-                raise SessionError(
-                    "ListCodeInterpreterSessions returned a nextToken it had returned before; "
-                    "stopped listing to avoid a loop."
-                )
-            seen_tokens.add(next_token)
-        raise SessionError(
-            f"ListCodeInterpreterSessions still had more pages after {MAX_SESSION_LIST_PAGES}; "
-            "stopped listing."
-        )
+        return list_sessions(self._clients, self.config.interpreter_id, status="READY")
 
     def _start_session(self) -> str:
         # botocore's retries of this one call resend the same token, so a start that reached
@@ -639,6 +610,55 @@ def _duplicate_mount_paths(configurations: Sequence[Mapping[str, Any]]) -> list[
             elif isinstance(path, str):
                 seen.add(path.rstrip("/"))
     return problems
+
+
+def list_sessions(
+    clients: AwsClients,
+    interpreter_id: str,
+    *,
+    status: Literal["READY", "TERMINATED"] | None = None,
+) -> Iterator[CodeInterpreterSessionSummaryTypeDef]:
+    """Every session of the interpreter (with `status`, only those), following nextToken.
+
+    Raises SessionError when the service keeps answering with a next page it gave before, or
+    with more than MAX_SESSION_LIST_PAGES pages.
+    """
+    page_size = data_plane().list_sessions_page_size[1]
+    next_token: str | None = None
+    seen_tokens: set[str] = set()
+    for _ in range(MAX_SESSION_LIST_PAGES):
+        request: dict[str, Any] = {
+            "codeInterpreterIdentifier": interpreter_id,
+            "maxResults": page_size,
+        }
+        if status is not None:
+            request["status"] = status
+        if next_token is not None:
+            request["nextToken"] = next_token
+        response = clients.agentcore.list_code_interpreter_sessions(**request)
+        yield from (
+            item for item in response["items"] if status is None or item.get("status") == status
+        )
+        next_token = response.get("nextToken")
+        if not next_token:
+            return
+        if next_token in seen_tokens:
+            raise SessionError(
+                "ListCodeInterpreterSessions returned a nextToken it had returned before; "
+                "stopped listing to avoid a loop."
+            )
+        seen_tokens.add(next_token)
+    raise SessionError(
+        f"ListCodeInterpreterSessions still had more pages after {MAX_SESSION_LIST_PAGES}; "
+        "stopped listing."
+    )
+
+
+def stop_session(clients: AwsClients, interpreter_id: str, session_id: str) -> None:
+    """StopCodeInterpreterSession with a client token, so a retried stop is the same stop."""
+    clients.agentcore.stop_code_interpreter_session(
+        codeInterpreterIdentifier=interpreter_id, sessionId=session_id, clientToken=_client_token()
+    )
 
 
 def _client_token() -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 # Outputs some stacks do not have, and what makes the stack create them.
 _CREATED_WHEN = {
     "SmokeCheckRoleArn": "cdk.json's github.environments lists {env} (see 'Deploy from CI')",
+    "VerifyRoleArn": "cdk.json's github.environments lists {env} (see 'Deploy from CI')",
 }
 
 

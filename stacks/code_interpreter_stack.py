@@ -15,7 +15,9 @@ from stacks.components import (
     DiscoveryParameters,
     ExecutionRole,
 )
+from stacks.components.monitoring import Monitoring
 from stacks.components.smoke_check_role import SmokeCheckRole
+from stacks.components.verify_access import VerifyAccess, VerifyRole
 from stacks.config import EnvironmentConfig, RemovalChoice
 from stacks.deploy_access_config import SmokeCheckAccess
 
@@ -128,5 +130,45 @@ class CodeInterpreterStack(Stack):
                 self.smoke_check_role.role_arn,
                 "Role the CI deploy job assumes to run the smoke check",
             )
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)
+        self._add_day_two(config, smoke_check)
+
+    def _add_day_two(self, config: EnvironmentConfig, smoke_check: SmokeCheckAccess | None) -> None:
+        """Read-only access for `make verify` (and its CI role), alarms and a dashboard."""
+        self.verify_access = VerifyAccess(
+            self, "VerifyAccess", interpreter=self.interpreter, parameters=self.discovery
+        )
+        outputs = {
+            "VerifyAccessPolicyArn": (
+                self.verify_access.policy.managed_policy_arn,
+                "Attach to a role to let it run make verify (read-only)",
+            )
+        }
+        # The smoke check's role holds exactly an agent's access; verification gets its own.
+        if smoke_check is not None:
+            self.verify_role = VerifyRole(
+                self,
+                "VerifyRole",
+                subject=smoke_check.subject,
+                oidc_provider_arn=smoke_check.oidc_provider_arn,
+                access=self.verify_access,
+            )
+            outputs["VerifyRoleArn"] = (
+                self.verify_role.role_arn,
+                "Role the CI deploy job assumes to run make verify",
+            )
+        if config.monitoring is not None:
+            self.monitoring = Monitoring(
+                self,
+                "Monitoring",
+                environment=config.name,
+                settings=config.monitoring,
+                interpreter=self.interpreter,
+                execution_role=self.execution_role,
+            )
+            outputs["AlarmTopicArn"] = (self.monitoring.topic.topic_arn, "Where alarms notify")
+            outputs["DashboardName"] = (self.monitoring.dashboard_name, "CloudWatch dashboard")
+            outputs["DashboardUrl"] = (self.monitoring.dashboard_url, "CloudWatch dashboard")
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -22,6 +22,7 @@ from agentcore_api.resources import (
     arn_region_and_account,
     s3files_file_system_of_access_point,
 )
+from stacks.monitoring_config import DEFAULT_MONITORING, MonitoringSettings, parse_monitoring
 
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}", re.ASCII)
 ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
@@ -111,6 +112,8 @@ class EnvironmentConfig:
     ssm_prefix: str
     artifact_kms: bool = False
     force_destroy: bool = False
+    # None: `monitoring: false` (no alarms, topic or dashboard).
+    monitoring: MonitoringSettings | None = DEFAULT_MONITORING
     agent_role_arns: tuple[str, ...] = ()
     certificate_secret_arns: tuple[str, ...] = ()
     certificate_kms_key_arns: tuple[str, ...] = ()
@@ -191,6 +194,7 @@ _KNOWN_KEYS = (
     "termination_protection",
     "tags",
     "ssm_prefix",
+    "monitoring",
     "artifact_kms",
     "force_destroy",
     "agent_role_arns",
@@ -400,6 +404,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         "termination_protection", False, _strict_bool, "true or false"
     )
     tags = _parse_tags(reader)
+    monitoring = parse_monitoring(reader, account=account, region=region)
     ssm_prefix = reader.value(
         "ssm_prefix",
         default_ssm_prefix(env),
@@ -466,6 +471,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         ssm_prefix=ssm_prefix,
         artifact_kms=artifact_kms,
         force_destroy=force_destroy,
+        monitoring=monitoring,
         agent_role_arns=agent_role_arns,
         certificate_secret_arns=certificate_secret_arns,
         certificate_kms_key_arns=certificate_kms_key_arns,

@@ -310,6 +310,7 @@ class StackResources:
             "AWS::StepFunctions::StateMachine": lambda: self.arn("states", f"stateMachine:{name}"),
             "AWS::IAM::OIDCProvider": lambda: self.get_att(logical_id, "Arn"),
             "AWS::KMS::Key": lambda: _uuid_from(name),
+            "AWS::SNS::Topic": lambda: self.arn("sns", name),
         }
         return arn_refs[resource_type]() if resource_type in arn_refs else name
 

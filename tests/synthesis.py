@@ -47,6 +47,10 @@ FIXTURE_ENVIRONMENTS: dict[str, Any] = {
 }
 FIXTURE_ENVIRONMENT_NAMES = tuple(FIXTURE_ENVIRONMENTS)
 
+# Where the variants' alarms notify (see "Day two" in the README).
+ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:oncall-alarms"
+ALARM_EMAILS = ["oncall@example.com", "platform-team@example.com"]
+
 
 def shipped_cdk_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
     """The whole context of a cdk.json (the operator's, by default)."""
@@ -96,6 +100,11 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
         "ssm_prefix": "/teams/analytics/interpreter",
         "removal_policy": "retain",
         "agent_role_arns": ["arn:aws:iam::123456789012:role/analytics-agent"],
+        # Alarms notify a topic the operator already has, with one threshold of its own.
+        "monitoring": {
+            "alarm_topic_arn": ALARM_TOPIC_ARN,
+            "invoke_latency_p90_ms": 120_000,
+        },
     },
     # Every option that adds permissions: VPC mode, certificates in a secret encrypted with a
     # customer-managed key, a customer-managed artifact key. The handler's tests run under this
@@ -103,6 +112,12 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
     "private": {
         "account": "123456789012",
         "region": "us-east-1",
+        # The stack's own topic, with email subscriptions and stricter thresholds.
+        "monitoring": {
+            "alarm_emails": ALARM_EMAILS,
+            "system_errors": 1,
+            "user_error_rate_percent": 5,
+        },
         "network_mode": "VPC",
         "vpc": {
             "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
@@ -130,7 +145,7 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
             },
         ],
     },
-    "open": {"network_mode": "PUBLIC", "tags": {}},
+    "open": {"network_mode": "PUBLIC", "tags": {}, "monitoring": False},
 }
 # CI deploys "private": its stack gets a smoke-check role for that environment's deploy job.
 VARIANT_GITHUB: dict[str, Any] = {

@@ -15,7 +15,6 @@ adopts it instead of leaking it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import functools
@@ -44,6 +43,7 @@ from agentcore_api.constraints import (
     is_custom_interpreter_id,
 )
 from agentcore_api.model import SizeRule, StringRule
+from agentcore_api.naming import derived_name
 from agentcore_api.resources import STACK_TAG_KEY, stack_name_of
 
 if TYPE_CHECKING:
@@ -69,7 +69,6 @@ CLIENT_CONFIG: Final = Config(
 # Properties are checked against CreateCodeInterpreter's rules (agentcore_api.constraints, read
 # from the API model this client is built from) before any call, so that a bad template fails
 # with a message naming the property rather than with a ValidationException halfway through.
-NAME_SUFFIX_LENGTH: Final = 10
 
 # CloudFormation itself sets these keys; everything else must be ours.
 FRAMEWORK_PROPERTIES: Final = frozenset({"ServiceToken", "ServiceTimeout"})
@@ -923,10 +922,9 @@ def interpreter_name(spec: InterpreterSpec, request: Request) -> str:
     Deterministic, so a repeated invocation asks for the same name; tags are left out, so a
     tag-only change never calls for a new name.
     """
-    digest = sha256(request.stack_id, request.logical_id, spec.identity())
-    suffix = base64.b32encode(digest).decode("ascii").lower()[:NAME_SUFFIX_LENGTH]
-    base_length = constraints.MAX_INTERPRETER_NAME_LENGTH - NAME_SUFFIX_LENGTH - 1
-    return f"{spec.base_name[:base_length]}_{suffix}"
+    return derived_name(
+        spec.base_name, sha256(request.stack_id, request.logical_id, spec.identity())
+    )
 
 
 def client_token(request: Request) -> str:

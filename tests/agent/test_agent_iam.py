@@ -40,7 +40,7 @@ from moto import mock_aws
 from moto.core.models import botocore_stubber
 from synthesis import VARIANT_GITHUB, SynthesizedApp
 
-from agent import smoke
+from agent import sessions, smoke
 from agent.clients import AwsClients, client_config, invoke_client_config
 from agent.resolve import resolve
 from agent.session import CodeInterpreterSession
@@ -181,8 +181,28 @@ def test_an_agent_with_the_stacks_access_policy_can_use_everything_the_package_o
         assert task.task_id is not None
         session.get_task(task.task_id)
     body = clients.s3.get_object(Bucket=artifact.bucket, Key=artifact.key)["Body"].read()
+    # Housekeeping (python -m agent.sessions) with the same access: a forgotten session stopped.
+    forgotten = world.data_plane.add_session(name="forgotten")
+    world.data_plane.sessions[forgotten].created_at -= 3 * 3600
+    out = io.StringIO()
+    housekeeping = sessions.main(
+        [
+            "--env",
+            world.environment,
+            "--ssm-prefix",
+            world.ssm_prefix,
+            "--stop-older-than",
+            "2h",
+            "--yes",
+        ],
+        clients=clients,
+        out=out,
+    )
 
     assert body == b"a,b\n1,2\n"
+    assert housekeeping == 0, out.getvalue()
+    assert f"stopped {forgotten} (forgotten" in out.getvalue()
+    assert world.data_plane.sessions[forgotten].status == "TERMINATED"
     assert world.denied() == []
     agent_actions = set(world.allowed("agent"))
     assert {
@@ -190,6 +210,8 @@ def test_an_agent_with_the_stacks_access_policy_can_use_everything_the_package_o
         "bedrock-agentcore:StartCodeInterpreterSession",
         "bedrock-agentcore:InvokeCodeInterpreter",
         "bedrock-agentcore:StopCodeInterpreterSession",
+        "bedrock-agentcore:ListCodeInterpreterSessions",
+        "bedrock-agentcore:GetCodeInterpreterSession",
         "s3:GetObject",
     } <= agent_actions
     assert "s3:PutObject" in world.allowed("sandbox")

@@ -24,6 +24,38 @@ def only_resource(template: Template, resource_type: str) -> tuple[str, dict[str
     return next(iter(found.items()))
 
 
+def artifact_key(template: Template) -> tuple[str, dict[str, Any]]:
+    """The one KMS key that is not the alarm topic's (which every monitored stack has)."""
+    topic_keys = {
+        topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        for topic in resources_of_type(template, "AWS::SNS::Topic").values()
+        if "KmsMasterKeyId" in topic["Properties"]
+    }
+    found = {
+        logical_id: key
+        for logical_id, key in resources_of_type(template, "AWS::KMS::Key").items()
+        if logical_id not in topic_keys
+    }
+    assert len(found) == 1, f"expected one artifact key, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def managed_policy_described(template: Template, text: str) -> tuple[str, dict[str, Any]]:
+    """The one customer-managed policy whose description contains `text`."""
+    matches = [
+        (logical_id, policy)
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if text in policy["Properties"].get("Description", "")
+    ]
+    assert len(matches) == 1, f"expected one policy described with {text!r}, found {matches}"
+    return matches[0]
+
+
+def verify_access_policy(template: Template) -> str:
+    """The logical id of the policy `make verify` runs under (VerifyAccess)."""
+    return managed_policy_described(template, "make verify")[0]
+
+
 def role_assumed_by(template: Template, service: str) -> list[tuple[str, dict[str, Any]]]:
     return [
         (logical_id, role)

@@ -98,8 +98,8 @@ def project(tmp_path: Path) -> Project:
     return stand_in
 
 
-ENV_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "mcp", "output"]
-AWS_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "deploy-access"]
+ENV_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "verify", "mcp", "output"]
+AWS_TARGETS = ["bootstrap", "diff", "deploy", "destroy", "smoke", "verify", "deploy-access"]
 
 
 def prerequisites(target: str) -> list[str]:
@@ -301,3 +301,22 @@ def test_help_lists_every_target_a_user_runs() -> None:
     user_targets = {target for target in targets if not target.startswith("check-")}
     listed = set(re.findall(r"^#   make ([\w-]+)", makefile, re.MULTILINE))
     assert listed == user_targets
+
+
+def test_deleting_orphans_needs_confirm_before_any_aws_call(project: Project) -> None:
+    # No outputs file, no credentials that work, no network: the refusal comes first.
+    result = project.make("verify", "ENV=dev", "DELETE_ORPHANS=1", "CONFIRM=staging")
+    assert result.returncode != 0
+    assert (
+        "refusing to delete orphans of 'dev' without confirmation: run make verify ENV=dev"
+        " DELETE_ORPHANS=1 CONFIRM=dev" in result.stderr
+    )
+
+
+def test_verify_without_deploy_outputs_says_where_the_execution_role_comes_from(
+    project: Project,
+) -> None:
+    result = project.make("verify", "ENV=dev")
+    assert result.returncode != 0
+    assert "no stack output ExecutionRoleArn: outputs/dev.json" in result.stderr
+    assert "==> Comparing the live interpreter of CodeInterpreter-dev" in result.stdout

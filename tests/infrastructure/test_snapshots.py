@@ -43,3 +43,12 @@ def test_normalization_hides_only_asset_hashes() -> None:
         "Name": "b" * 63,
         "Other": digest.upper(),
     }
+
+
+# The variants' monitoring differs from the shipped default: alarms notifying an existing topic
+# ("pinned"), and none at all (`monitoring: false`, "open").
+@pytest.mark.parametrize("environment", ["pinned", "open"])
+def test_variant_template_matches_snapshot(
+    variant_app: SynthesizedApp, environment: str, snapshot_json: SnapshotAssertion
+) -> None:
+    assert normalized(variant_app.templates[environment]) == snapshot_json

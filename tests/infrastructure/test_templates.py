@@ -15,6 +15,7 @@ from synthesis import (
 from template_queries import (
     access_logs_bucket,
     artifact_bucket,
+    artifact_key,
     bucket_policy_of,
     lambda_with_handler,
     only_resource,
@@ -23,6 +24,7 @@ from template_queries import (
     role_assumed_by,
     role_of_function,
     statements_of_role,
+    verify_access_policy,
 )
 
 from agentcore_api.resources import NETWORK_SERVICE_NAME, SERVICE_PRINCIPAL, STACK_TAG_KEY
@@ -217,7 +219,7 @@ def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
     variant_app: SynthesizedApp,
 ) -> None:
     template = variant_app.templates["private"]
-    key_id, key = only_resource(template, "AWS::KMS::Key")
+    key_id, key = artifact_key(template)
     assert key["Properties"]["EnableKeyRotation"] is True
     _, bucket = artifact_bucket(template)
     (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -246,7 +248,10 @@ def test_customer_managed_key_encrypts_artifacts_and_is_usable_only_through_s3(
 
 def test_no_key_and_no_key_permissions_without_artifact_kms(fixture_app: SynthesizedApp) -> None:
     template = fixture_app.templates["prod"]
-    assert resources_of_type(template, "AWS::KMS::Key") == {}
+    # The only key is the one that encrypts the alarm topic.
+    ((topic_key, _),) = resources_of_type(template, "AWS::KMS::Key").items()
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic").values()
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [topic_key, "Arn"]}
     actions = [s["Action"] for s in statements_of_role(template, execution_role_id(template))]
     assert not any("kms:" in str(action) for action in actions)
 
@@ -380,6 +385,22 @@ def test_outputs_hand_the_interpreter_to_agent_code(
         "Mounts": "[]",
         "ExecutionRoleArn": {"Fn::GetAtt": [execution_role_id(template), "Arn"]},
         "AgentAccessPolicyArn": {"Ref": agent_access_policy(template)[0]},
+        "VerifyAccessPolicyArn": {"Ref": verify_access_policy(template)},
+        "AlarmTopicArn": {"Ref": only_resource(template, "AWS::SNS::Topic")[0]},
+        "DashboardName": {
+            "Fn::Join": ["-", [f"CodeInterpreter-{environment}", {"Ref": "AWS::Region"}]]
+        },
+        "DashboardUrl": {
+            "Fn::Join": [
+                "",
+                [
+                    "https://console.aws.amazon.com/cloudwatch/home?region=",
+                    {"Ref": "AWS::Region"},
+                    "#dashboards/dashboard/",
+                    {"Fn::Join": ["-", [f"CodeInterpreter-{environment}", {"Ref": "AWS::Region"}]]},
+                ],
+            ]
+        },
     }
 
 
@@ -671,7 +692,7 @@ def test_agent_access_policy_may_decrypt_a_customer_managed_key(
     variant_app: SynthesizedApp,
 ) -> None:
     template = variant_app.templates["private"]
-    key_id, _ = only_resource(template, "AWS::KMS::Key")
+    key_id, _ = artifact_key(template)
     _, policy = agent_access_policy(template)
     (decrypt,) = [
         s

@@ -128,7 +128,7 @@ def test_every_make_target_the_workflows_call_exists() -> None:
         for step in steps(job)
         for target in MAKE_CALL.findall(step.get("run", ""))
     }
-    assert called >= {"test", "synth", "setup", "diff", "deploy", "output", "smoke"}
+    assert called >= {"test", "synth", "setup", "diff", "deploy", "output", "smoke", "verify"}
     assert sorted(called - defined) == []
 
 
@@ -188,8 +188,14 @@ def test_deploy_jobs_form_one_chain_each_bound_to_its_environment() -> None:
         previous = f"deploy-{name}"
 
 
+def role_lookup(environment: str, output: str) -> str:
+    return f'echo "arn=$(make -s output ENV={environment} NAME={output})" >> "$GITHUB_OUTPUT"'
+
+
 @pytest.mark.parametrize("environment", deployed_environments())
-def test_deploy_job_diffs_deploys_uploads_outputs_then_smoke_checks(environment: str) -> None:
+def test_deploy_job_diffs_deploys_uploads_outputs_smoke_checks_then_verifies(
+    environment: str,
+) -> None:
     job = deploy_jobs()[f"deploy-{environment}"]
     assert job["if"] == "github.ref == 'refs/heads/main'"
     install = step_index(job, run="make setup")
@@ -197,17 +203,18 @@ def test_deploy_job_diffs_deploys_uploads_outputs_then_smoke_checks(environment:
     diff = step_index(job, run=f"make diff ENV={environment}")
     deploy = step_index(job, run=f"make deploy ENV={environment} APPROVAL=never")
     upload = step_index(job, uses="actions/upload-artifact")
-    lookup = step_index(
-        job,
-        run=f'echo "arn=$(make -s output ENV={environment} NAME=SmokeCheckRoleArn)"'
-        ' >> "$GITHUB_OUTPUT"',
-    )
+    lookup = step_index(job, run=role_lookup(environment, "SmokeCheckRoleArn"))
     smoke_credentials = lookup + 1
     smoke = step_index(job, run=f"make smoke ENV={environment}")
-    # Package install scripts never see AWS credentials; the smoke check is the job's last word,
-    # so the next environment (which `needs` this job) starts only after it passed.
+    verify_lookup = step_index(job, run=role_lookup(environment, "VerifyRoleArn"))
+    verify_credentials = verify_lookup + 1
+    verify = step_index(job, run=f"make verify ENV={environment}")
+    # Package install scripts never see AWS credentials; verification is the job's last word,
+    # so the next environment (which `needs` this job) starts only after the smoke check passed
+    # and the live interpreter matched cdk.json. Nothing in CI deletes orphans.
     assert install < credentials < diff < deploy < upload < lookup < smoke_credentials < smoke
-    assert smoke == len(steps(job)) - 1
+    assert smoke < verify_lookup < verify_credentials < verify == len(steps(job)) - 1
+    assert "DELETE_ORPHANS" not in json.dumps(job)
     assert steps(job)[credentials]["with"] == {
         "role-to-assume": "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
         "aws-region": "${{ vars.AWS_REGION }}",
@@ -218,6 +225,13 @@ def test_deploy_job_diffs_deploys_uploads_outputs_then_smoke_checks(environment:
     assert steps(job)[smoke_credentials]["uses"].startswith(f"{CONFIGURE_AWS_CREDENTIALS}@")
     assert steps(job)[smoke_credentials]["with"] == {
         "role-to-assume": f"${{{{ steps.{steps(job)[lookup]['id']}.outputs.arn }}}}",
+        "aws-region": "${{ vars.AWS_REGION }}",
+    }
+    # Verification reads what agents never need, so it runs under a role of its own (the
+    # stack's VerifyAccess, read-only) and the smoke-check role keeps exactly an agent's access.
+    assert steps(job)[verify_credentials]["uses"].startswith(f"{CONFIGURE_AWS_CREDENTIALS}@")
+    assert steps(job)[verify_credentials]["with"] == {
+        "role-to-assume": f"${{{{ steps.{steps(job)[verify_lookup]['id']}.outputs.arn }}}}",
         "aws-region": "${{ vars.AWS_REGION }}",
     }
 

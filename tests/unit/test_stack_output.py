@@ -24,15 +24,16 @@ def test_prints_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().out == f"{arn}\n"
 
 
-def test_a_missing_smoke_role_says_what_creates_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("output", ["SmokeCheckRoleArn", "VerifyRoleArn"])
+def test_a_missing_ci_role_says_what_creates_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
 ) -> None:
     path = outputs_file(tmp_path, {"CodeInterpreterId": "x-0123456789"})
 
-    assert stack_output.main(["dev", "SmokeCheckRoleArn", "--outputs-file", path]) == 2
+    assert stack_output.main(["dev", output, "--outputs-file", path]) == 2
     error = capsys.readouterr().err
     assert "CodeInterpreter-dev" in error
-    assert "has no output SmokeCheckRoleArn (it has: CodeInterpreterId)" in error
+    assert f"has no output {output} (it has: CodeInterpreterId)" in error
     assert "github.environments lists dev" in error
 
 
