@@ -41,6 +41,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Offline targets never ask the EC2 metadata endpoint for credentials (on a machine without it,
 # that costs a timeout). Targets that reach AWS keep it: an instance profile is a fine source.
 synth test lint bench: export AWS_EC2_METADATA_DISABLED := true
+# Some shells set PYTHONDONTWRITEBYTECODE; the test run starts many Python processes (workers,
+# make and app.py subprocesses), each of which would then compile every module again.
+test bench: export PYTHONDONTWRITEBYTECODE :=
 
 PY_DEPS := $(VENV)/.deps-app
 PY_DEV_DEPS := $(VENV)/.deps-dev
