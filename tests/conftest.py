@@ -28,6 +28,12 @@ from synthesis import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked long_running go first: started last, one of them would keep one worker busy
+    while the other has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_real_aws() -> Iterator[None]:
     """No test may reach AWS: fake credentials, a fixed region, and no metadata endpoint."""

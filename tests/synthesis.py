@@ -155,12 +155,32 @@ VARIANT_GITHUB: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class SynthesisMessage:
+    """A note, warning or error the app attached to one construct at synth."""
+
+    level: str  # "info", "warning" or "error"
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
 class SynthesizedApp:
-    """Templates (plain dicts) and stack objects of one synthesized app, by environment name."""
+    """Templates (plain dicts), synth messages and stack objects of one synthesized app, by
+    environment name."""
 
     templates: Mapping[str, dict[str, Any]]
+    # Read from the assembly: aws_cdk.assertions.Annotations would synthesize the app again.
+    messages: Mapping[str, tuple[SynthesisMessage, ...]]
     stacks: Mapping[str, Any]
     outdir: Path
+
+    def messages_of(self, environment: str, level: str, containing: str) -> list[str]:
+        """The texts of one environment's messages of this level that contain `containing`."""
+        return [
+            message.text
+            for message in self.messages[environment]
+            if message.level == level and containing in message.text
+        ]
 
 
 def synthesize(
@@ -182,10 +202,19 @@ def synthesize_context(context: Mapping[str, Any], outdir: Path) -> SynthesizedA
     app = cdk.App(context={**context, NAG_CONTEXT: True}, outdir=str(outdir))
     stacks = build_app(app)
     assembly = app.synth()
+    artifacts = {
+        stack.config.name: assembly.get_stack_by_name(stack.stack_name) for stack in stacks
+    }
     return SynthesizedApp(
-        templates={
-            stack.config.name: assembly.get_stack_by_name(stack.stack_name).template
-            for stack in stacks
+        templates={name: artifact.template for name, artifact in artifacts.items()},
+        messages={
+            name: tuple(
+                SynthesisMessage(
+                    level=message.level.name.lower(), path=message.id, text=str(message.entry.data)
+                )
+                for message in artifact.messages
+            )
+            for name, artifact in artifacts.items()
         },
         stacks={stack.config.name: stack for stack in stacks},
         outdir=outdir,

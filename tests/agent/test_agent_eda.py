@@ -181,6 +181,7 @@ def test_example_csv_is_small_mixed_and_has_outliers() -> None:
     assert {row["category"] for row in rows} == {"Electronics", "Furniture", "Office Supplies"}
 
 
+@pytest.mark.long_running
 def test_analysis_script_runs_with_real_pandas(tmp_path: Path) -> None:
     """pandas and matplotlib are in requirements-dev.txt, as they are in the sandbox."""
     (tmp_path / "data.csv").write_bytes(DATA_CSV.read_bytes())

@@ -37,6 +37,7 @@ def run_main(context: dict[str, Any], outdir: Path, monkeypatch: pytest.MonkeyPa
     return None
 
 
+@pytest.mark.long_running
 def test_selected_environment_is_the_only_one_synthesized(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "app.py"],

@@ -204,6 +204,7 @@ def checkov_results(
     return reports
 
 
+@pytest.mark.long_running
 def test_checkov_finds_nothing_that_is_not_skipped_with_a_comment(
     checkov_results: list[dict[str, Any]],
 ) -> None:

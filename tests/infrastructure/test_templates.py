@@ -605,15 +605,8 @@ def test_no_role_uses_an_aws_managed_policy_but_cdks_bucket_emptier(
 
 
 def test_public_mode_warns_at_synth(variant_app: SynthesizedApp) -> None:
-    import aws_cdk as cdk
-    from aws_cdk.assertions import Annotations, Match
-
     for environment, warned in (("open", True), ("pinned", False)):
-        stack = variant_app.stacks[environment]
-        assert isinstance(stack, cdk.Stack)
-        warnings = Annotations.from_stack(stack).find_warning(
-            "*", Match.string_like_regexp("network_mode is PUBLIC")
-        )
+        warnings = variant_app.messages_of(environment, "warning", "network_mode is PUBLIC")
         assert bool(warnings) is warned
 
 
@@ -778,15 +771,7 @@ def test_no_mount_permissions_without_file_systems(fixture_app: SynthesizedApp) 
 def test_synth_names_the_security_groups_that_must_allow_nfs(
     variant_app: SynthesizedApp,
 ) -> None:
-    from aws_cdk.assertions import Annotations, Match
-
-    notes = Annotations.from_stack(variant_app.stacks["private"]).find_info(
-        "*", Match.string_like_regexp("TCP 2049")
-    )
-    (note,) = notes
-    text = str(note.entry.data)
-    assert "/mnt/datasets, /mnt/shared/" in text
-    assert "(sg-0123456789abcdef0)" in text
-    assert not Annotations.from_stack(variant_app.stacks["pinned"]).find_info(
-        "*", Match.string_like_regexp("TCP 2049")
-    )
+    (note,) = variant_app.messages_of("private", "info", "TCP 2049")
+    assert "/mnt/datasets, /mnt/shared/" in note
+    assert "(sg-0123456789abcdef0)" in note
+    assert not variant_app.messages_of("pinned", "info", "TCP 2049")
