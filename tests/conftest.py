@@ -7,6 +7,7 @@ synthesized once per test session and every template test reads from that one as
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -18,7 +19,7 @@ from botocore.config import Config
 from cfn_driver import Clock, Sleeps
 from code_interpreter import index as handler_module
 from control_plane_fake import FAKE_CREDENTIALS
-from iam_simulation import IamEvaluator
+from iam_simulation import PINNED_NODE, IamEvaluator
 from synthesis import (
     FIXTURE_ENVIRONMENTS,
     VARIANT_ENVIRONMENTS,
@@ -26,6 +27,13 @@ from synthesis import (
     SynthesizedApp,
     synthesize,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """jsii runs on the project's pinned Node, as under make, also when pytest is started
+    directly (for --snapshot-update, say), not on whichever `node` comes first on PATH."""
+    if PINNED_NODE.exists():
+        os.environ.setdefault("JSII_NODE", str(PINNED_NODE))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
