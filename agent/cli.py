@@ -12,13 +12,10 @@ from typing import TYPE_CHECKING
 from agent.clients import AwsClients
 from agent.errors import ResolutionError
 from agent.resolve import (
-    DEFAULT_OUTPUTS_FILE_TEMPLATE,
-    DEFAULT_SSM_PREFIX_TEMPLATE,
     InterpreterConfig,
-    profile_region_name,
-    region_from_environment,
     resolve,
 )
+from agentcore_api.discovery import DEFAULT_OUTPUTS_FILE_TEMPLATE, DEFAULT_SSM_PREFIX_TEMPLATE
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -85,23 +82,25 @@ def load_config(
     """Resolve the interpreter and return it with clients in its region.
 
     Clients are only created when something uses them: SSM when arguments and environment
-    variables leave a value open, the others on the first session call. They are created in
-    the region known before the lookup when there is one, and again only if the interpreter
-    turns out to live elsewhere (region from its ARN).
+    variables leave a value open, the others on the first session call. SSM's are created in
+    the region the lookup settled on and kept when the interpreter lives there; otherwise (a
+    region from its ARN) new ones are made in the interpreter's region.
     """
     if clients is not None and args.region and args.region != clients.region:
         raise ResolutionError(
             f"--region is {args.region} but the AWS clients are for {clients.region}."
         )
-    hinted: AwsClients | None = None
-    ssm_client: SSMClient | Callable[[], SSMClient] | None = None
-    if clients is not None:
-        ssm_client = clients.ssm
-    else:
-        region_hint = args.region or _environment_or_profile_region()
-        if region_hint:
-            hinted = AwsClients(region_hint)
-            ssm_client = lambda: hinted.ssm  # noqa: E731 - created only if SSM is read
+    made: dict[str, AwsClients] = {}
+
+    def ssm_in(region: str) -> SSMClient:
+        """Created only if SSM is read, in the region resolve settled on; kept for the rest."""
+        if region not in made:
+            made[region] = AwsClients(region)
+        return made[region].ssm
+
+    ssm_client: SSMClient | Callable[[str], SSMClient] = (
+        clients.ssm if clients is not None else ssm_in
+    )
 
     config = resolve(
         args.env,
@@ -120,9 +119,7 @@ def load_config(
                 f"AWS clients are for {clients.region}; pass --region {config.region}."
             )
         return config, clients
-    if hinted is not None and hinted.region == config.region:
-        return config, hinted
-    return config, AwsClients(config.region)
+    return config, made.get(config.region) or AwsClients(config.region)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -156,10 +153,3 @@ def session_timeout(text: str) -> int:
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high} seconds")
     return value
-
-
-def _environment_or_profile_region() -> str | None:
-    from_environment = region_from_environment()
-    if from_environment is not None:
-        return from_environment[0]
-    return profile_region_name()

@@ -17,8 +17,8 @@ Two clients talk to the data plane, because its operations differ in what a retr
 from __future__ import annotations
 
 import threading
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import boto3
@@ -39,19 +39,19 @@ INVOKE_READ_TIMEOUT_SECONDS = SERVICE_SYNCHRONOUS_LIMIT_SECONDS + 60
 USER_AGENT_EXTRA = "agentcore-code-interpreter-agent"
 
 
-def client_config(*, read_timeout: int = CONTROL_READ_TIMEOUT_SECONDS) -> Config:
+def client_config() -> Config:
     """Configuration of clients whose operations are safe to retry."""
     from botocore.config import Config  # noqa: PLC0415 - botocore is imported on first use
 
     return Config(
         retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=read_timeout,
+        read_timeout=CONTROL_READ_TIMEOUT_SECONDS,
         user_agent_extra=USER_AGENT_EXTRA,
     )
 
 
-def invoke_client_config(*, read_timeout: int = INVOKE_READ_TIMEOUT_SECONDS) -> Config:
+def invoke_client_config() -> Config:
     """Configuration of the InvokeCodeInterpreter client: one attempt, a long read timeout.
 
     botocore's standard mode retries a read timeout; for an operation that runs code, that
@@ -59,15 +59,10 @@ def invoke_client_config(*, read_timeout: int = INVOKE_READ_TIMEOUT_SECONDS) -> 
     """
     from botocore.config import Config  # noqa: PLC0415 - botocore is imported on first use
 
-    if read_timeout <= SERVICE_SYNCHRONOUS_LIMIT_SECONDS:
-        raise ValueError(
-            f"invoke read timeout {read_timeout} s: must exceed the service's "
-            f"{SERVICE_SYNCHRONOUS_LIMIT_SECONDS} s limit for a synchronous request"
-        )
     return Config(
         retries={"mode": "standard", "total_max_attempts": 1},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=read_timeout,
+        read_timeout=INVOKE_READ_TIMEOUT_SECONDS,
         user_agent_extra=USER_AGENT_EXTRA,
     )
 
@@ -120,41 +115,45 @@ class AwsClients:
         self.region = region
         self._session = session
         self._lock = threading.Lock()
-        # cached_property reads the instance dict first, so given clients are used as they are.
         given: dict[str, Any] = {
             "agentcore": agentcore,
             "agentcore_invoke": agentcore_invoke,
             "ssm": ssm,
             "s3": s3,
         }
-        self.__dict__.update({name: client for name, client in given.items() if client is not None})
+        self._clients = {name: client for name, client in given.items() if client is not None}
 
     @classmethod
     def create(cls, region: str, *, session: boto3.Session | None = None) -> AwsClients:
         """Clients for ``region``, created when first used."""
         return cls(region, session=session)
 
-    @cached_property
+    @property
     def agentcore(self) -> BedrockAgentCoreClient:
         """Data-plane session operations, with standard retries."""
-        with self._lock:
-            return create_agentcore_client(self.region, session=self._shared_session())
+        return cast("BedrockAgentCoreClient", self._client("agentcore", create_agentcore_client))
 
-    @cached_property
+    @property
     def agentcore_invoke(self) -> BedrockAgentCoreClient:
         """InvokeCodeInterpreter only: no retries, a read timeout above the service's limit."""
-        with self._lock:
-            return create_invoke_client(self.region, session=self._shared_session())
+        return cast(
+            "BedrockAgentCoreClient", self._client("agentcore_invoke", create_invoke_client)
+        )
 
-    @cached_property
+    @property
     def ssm(self) -> SSMClient:
-        with self._lock:
-            return create_ssm_client(self.region, session=self._shared_session())
+        return cast("SSMClient", self._client("ssm", create_ssm_client))
 
-    @cached_property
+    @property
     def s3(self) -> S3Client:
+        return cast("S3Client", self._client("s3", create_s3_client))
+
+    def _client(self, name: str, create: Callable[..., Any]) -> Any:
+        """The client called `name`, given or created once (threads may share these clients)."""
         with self._lock:
-            return create_s3_client(self.region, session=self._shared_session())
+            if name not in self._clients:
+                self._clients[name] = create(self.region, session=self._shared_session())
+            return self._clients[name]
 
     def _shared_session(self) -> boto3.Session:
         # One boto3 session for all four clients: credentials and models are loaded once.

@@ -28,7 +28,7 @@ from agent.cli import (
 from agent.clients import AwsClients
 from agent.errors import AgentError, ConfigurationError, InvalidPathError, SessionError
 from agent.exit_codes import ExitCode, exit_code_for
-from agent.results import Artifact, ExecutionResult
+from agent.results import Artifact
 from agent.session import CodeInterpreterSession, sandbox_path
 from agent.strands_tool import create_execute_python_tool
 
@@ -128,7 +128,6 @@ class EdaReport:
     csv_path: str
     analysis: str
     chart: Artifact | None
-    analysis_result: ExecutionResult | None = None
 
 
 def sandbox_paths(csv_file: Path) -> tuple[str, str]:
@@ -195,7 +194,7 @@ def run_fixed_analysis(
     if result.failed:
         raise SessionError(f"The analysis failed in the sandbox:\n{result.error_message()}")
     chart = session.save_artifact(chart_path)
-    return EdaReport(csv_path, result.output, chart, result)
+    return EdaReport(csv_path, result.output, chart)
 
 
 AgentFactory = Callable[[CodeInterpreterSession, str, str | None], Callable[[str], Any]]

@@ -8,6 +8,26 @@ variable, a deployment), which the CLIs report with their own exit code.
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore ClientError (empty for anything else).
+
+    Errors inside an event stream carry the stream member's name ("resourceNotFoundException"),
+    HTTP errors the shape's ("ResourceNotFoundException"): both come back as the shape's.
+    """
+    response: Any = getattr(error, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code[:1].upper() + code[1:]
+
+
+def error_text(error: BaseException) -> str:
+    """ "<Code>: <Message>" of a botocore ClientError, for messages."""
+    response: Any = getattr(error, "response", None) or {}
+    details = response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".rstrip(": ")
+
 
 class AgentError(Exception):
     """Base class for errors raised by the agent package."""

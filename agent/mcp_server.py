@@ -50,11 +50,16 @@ _INSTRUCTIONS = (
     "sandbox. Files and variables persist between calls while the session lives; if the session "
     "expires a new one is started and earlier files are gone. A call may run up to 15 minutes; "
     "start longer work with start_command_execution and follow it with get_task. Use "
-    "save_artifact to keep a file in S3. File paths are relative to the working directory."
+    "save_artifact to keep a file in S3. File paths are relative to the working directory (reading"
+    " and listing also accept absolute paths under a mounted file system)."
 )
 TaskId = Annotated[str, Field(description="the task_id that start_command_execution returned")]
 SandboxPath = Annotated[
-    str, Field(description="path relative to the sandbox's working directory, e.g. data.csv")
+    str,
+    Field(
+        description="path relative to the sandbox's working directory, e.g. data.csv (reading"
+        " and saving also take an absolute path under a mounted file system)"
+    ),
 ]
 
 
@@ -154,7 +159,11 @@ def build_server(
     @server.tool()
     async def list_files(
         path: Annotated[
-            str, Field(description="sandbox directory, relative; '.' is the working directory")
+            str,
+            Field(
+                description="sandbox directory, relative ('.' is the working directory) or an"
+                " absolute path under a mounted file system"
+            ),
         ] = ".",
     ) -> CallToolResult:
         """List the files in a sandbox directory."""

@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.clients import create_ssm_client
-from agent.errors import ResolutionError
+from agent.errors import ResolutionError, error_text
 from agentcore_api import constraints
 from agentcore_api.discovery import (
+    DEFAULT_ARTIFACT_PREFIX,
+    DEFAULT_OUTPUTS_FILE_TEMPLATE,
+    DEFAULT_SSM_PREFIX_TEMPLATE,
     SSM_PARAMETER_NAMES,
+    STACK_NAME_TEMPLATE,
     STACK_OUTPUT_KEYS,
     Mount,
     decode_mounts,
@@ -33,10 +37,6 @@ if TYPE_CHECKING:
 
 # AWS's shared interpreter: accepted when named explicitly, never a fallback.
 BUILTIN_INTERPRETER_ID = BUILT_IN_INTERPRETER_ID
-DEFAULT_ARTIFACT_PREFIX = "output_artifacts/"
-STACK_NAME_TEMPLATE = "CodeInterpreter-{env}"
-DEFAULT_SSM_PREFIX_TEMPLATE = "/agentcore/{env}/code-interpreter"
-DEFAULT_OUTPUTS_FILE_TEMPLATE = "outputs/{env}.json"
 
 # Splits an ARN that the model's pattern (constraints.INTERPRETER_ARN) has already accepted.
 _ARN_PARTS = re.compile(
@@ -60,7 +60,6 @@ ENVIRONMENT_VARIABLES = {
     "mounts": "CODE_INTERPRETER_MOUNTS",
 }
 REGION_ENVIRONMENT_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
-SSM_PARAMETER_SUFFIXES = SSM_PARAMETER_NAMES
 
 _LABELS = {
     "interpreter_id": "code interpreter id",
@@ -168,16 +167,16 @@ def resolve(
     region: str | None = None,
     ssm_prefix: str | None = None,
     outputs_file: str | os.PathLike[str] | None = None,
-    ssm_client: SSMClient | Callable[[], SSMClient] | None = None,
+    ssm_client: SSMClient | Callable[[str], SSMClient] | None = None,
     use_ssm: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> InterpreterConfig:
     """Resolve the code interpreter of environment ``env``.
 
-    ``ssm_client`` is a client, or a function returning one, called only when SSM is actually
-    read (when arguments and environment variables leave a value open). Without either, a
-    client is created in the known region. ``use_ssm=False`` leaves SSM out; the places
-    searched still list it, with the reason.
+    ``ssm_client`` is a client, or a function returning one for a region, called only when SSM
+    is actually read (when arguments and environment variables leave a value open), with the
+    region known by then. Without either, a client is created in that region. ``use_ssm=False``
+    leaves SSM out; the places searched still list it, with the reason.
 
     Raises ResolutionError when the id (or the region) cannot be found, or when any value
     found is malformed or contradicts another (an ARN for a different id or region).
@@ -234,7 +233,7 @@ def resolve(
 
 @dataclass(frozen=True)
 class _SsmLookup:
-    client: SSMClient | Callable[[], SSMClient] | None
+    client: SSMClient | Callable[[str], SSMClient] | None
     prefix: str
     region: str | None
     enabled: bool
@@ -243,7 +242,7 @@ class _SsmLookup:
         if self.client is None:
             return create_ssm_client(region)
         if callable(self.client):
-            return self.client()
+            return self.client(region)
         return self.client
 
 
@@ -337,7 +336,7 @@ def _source_or_not_found(found: Mapping[str, _Found], field: str) -> str:
 def _initial_region(
     region: str | None,
     environ: Mapping[str, str],
-    ssm_client: SSMClient | Callable[[], SSMClient] | None,
+    ssm_client: SSMClient | Callable[[str], SSMClient] | None,
 ) -> _Found | None:
     if region:
         return _Found(region, "argument")
@@ -374,7 +373,7 @@ def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Fou
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - with the client
 
     wanted = {
-        f"{prefix}/{SSM_PARAMETER_SUFFIXES[f]}": f
+        f"{prefix}/{SSM_PARAMETER_NAMES[f]}": f
         for f in (*FIELDS, *OPTIONAL_FIELDS)
         if f not in found
     }
@@ -382,8 +381,7 @@ def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Fou
     try:
         response = client.get_parameters(Names=list(wanted), WithDecryption=False)
     except ClientError as error:
-        details = error.response.get("Error", {})
-        return f"{place} (failed: {details.get('Code', 'error')}: {details.get('Message', '')})"
+        return f"{place} (failed: {error_text(error)})"
     except BotoCoreError as error:
         return f"{place} (failed: {error})"
     hits = []
@@ -391,9 +389,9 @@ def _read_ssm(client: SSMClient, prefix: str, region: str, found: dict[str, _Fou
         name = parameter.get("Name", "")
         if name in wanted and "Value" in parameter:
             found[wanted[name]] = _Found(parameter["Value"], f"SSM parameter {name}")
-            hits.append(SSM_PARAMETER_SUFFIXES[wanted[name]])
+            hits.append(SSM_PARAMETER_NAMES[wanted[name]])
     misses = [
-        SSM_PARAMETER_SUFFIXES[f]
+        SSM_PARAMETER_NAMES[f]
         for f in wanted.values()
         if f not in found and f not in OPTIONAL_FIELDS
     ]

@@ -1,10 +1,11 @@
 """A code-interpreter session that belongs to one caller, survives expiry and cleans up.
 
 An interpreter is shared by every agent of an environment, and every caller allowed to list its
-sessions sees all of them. So a session is only ever reused when this caller can prove it is its
-own: same interpreter and the exact session name the caller configured. Without a configured
-name each object gets a random one (``agent-3f9c...``), which nobody else has, and starts its
-own session; naming a session (``session_name=``, ``--session-name`` or
+sessions sees all of them: IAM grants session actions per interpreter, not per session, so
+keeping sessions apart is this package's job. A session is only ever reused when it is the
+caller's by configuration: same interpreter and the exact session name the caller configured.
+Without a configured name each object gets a random one (``agent-3f9c...``), which nobody else
+has, and starts its own session; naming a session (``session_name=``, ``--session-name`` or
 ``CODE_INTERPRETER_SESSION_NAME`` for the CLIs) is the explicit choice to pick it up again
 after a restart. Sessions this object did not start are never stopped by it.
 
@@ -42,6 +43,8 @@ from agent.errors import (
     InvokeTimeoutError,
     SessionError,
     SessionExpiredError,
+    error_code,
+    error_text,
 )
 from agent.results import Artifact, ExecutionResult, aggregate_stream
 from agent.shapes import shape_problems
@@ -225,7 +228,7 @@ class CodeInterpreterSession:
                     stop_session(self._clients, self.config.interpreter_id, session_id)
                 except ClientError as error:
                     if not _says_session_is_gone(error):
-                        failures.append(f"{session_id}: {_client_error_text(error)}")
+                        failures.append(f"{session_id}: {error_text(error)}")
                         continue
                 logger.info("stopped code interpreter session %s", session_id)
                 self._owned.remove(session_id)
@@ -377,14 +380,14 @@ class CodeInterpreterSession:
                     raise
                 if not replace_expired:
                     raise SessionExpiredError(
-                        f"Session {session_id} has ended ({_client_error_text(error)}); "
+                        f"Session {session_id} has ended ({error_text(error)}); "
                         f"{operation} needs that session, so it was not retried on a new one."
                     ) from error
                 logger.warning(
                     "code interpreter session %s is no longer usable (%s); starting a new one. "
                     "Files and variables from the old session are gone.",
                     session_id,
-                    _client_error_text(error),
+                    error_text(error),
                 )
             replacement = self._replace_session(session_id)
             try:
@@ -393,7 +396,7 @@ class CodeInterpreterSession:
                 if self._session_is_gone(replacement, error):
                     raise SessionExpiredError(
                         f"Session {replacement} ended right after it replaced expired session "
-                        f"{session_id}; giving up ({_client_error_text(error)})."
+                        f"{session_id}; giving up ({error_text(error)})."
                     ) from error
                 raise
 
@@ -497,13 +500,10 @@ class CodeInterpreterSession:
         return self._session_id
 
     def _session_is_gone(self, session_id: str, error: ClientError) -> bool:
-        code = _error_code(error)
-        if code == "ResourceNotFoundException":
-            return True
-        if code != "ValidationException":
-            return False
         if _says_session_is_gone(error):
             return True
+        if error_code(error) != "ValidationException":
+            return False
         # A ValidationException can also mean bad arguments; only the session's own status
         # tells the two apart.
         try:
@@ -511,7 +511,7 @@ class CodeInterpreterSession:
                 codeInterpreterIdentifier=self.config.interpreter_id, sessionId=session_id
             ).get("status")
         except ClientError as lookup_error:
-            return _error_code(lookup_error) == "ResourceNotFoundException"
+            return error_code(lookup_error) == "ResourceNotFoundException"
         return status == "TERMINATED"
 
     def _confirm_artifact(self, path: str, bucket: str, key: str) -> Artifact:
@@ -520,7 +520,7 @@ class CodeInterpreterSession:
             head = self._clients.s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = str(error.response.get("Error", {}).get("Code", ""))
+            code = error_code(error)
             if status == 404 or code in {"404", "NoSuchKey", "NotFound"}:
                 raise ArtifactError(
                     f"The sandbox reported copying {path} to {uri}, but S3 has no object with "
@@ -535,7 +535,7 @@ class CodeInterpreterSession:
                     "answers 403 for a missing object."
                 ) from error
             raise ArtifactError(
-                f"Could not confirm key {key!r} in bucket {bucket}: {_client_error_text(error)}"
+                f"Could not confirm key {key!r} in bucket {bucket}: {error_text(error)}"
             ) from error
         except BotoCoreError as error:
             raise ArtifactError(
@@ -694,20 +694,8 @@ def _checked_key(key: str) -> str:
     return key
 
 
-def _error_code(error: ClientError) -> str:
-    # Errors inside the event stream carry the stream member name ("resourceNotFoundException");
-    # HTTP errors carry the shape name ("ResourceNotFoundException").
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    return code[:1].upper() + code[1:]
-
-
-def _client_error_text(error: ClientError) -> str:
-    details = error.response.get("Error", {})
-    return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".rstrip(": ")
-
-
 def _says_session_is_gone(error: ClientError) -> bool:
-    code = _error_code(error)
+    code = error_code(error)
     if code == "ResourceNotFoundException":
         return True
     message = str(error.response.get("Error", {}).get("Message", ""))

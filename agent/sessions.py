@@ -27,12 +27,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from agent.cli import add_interpreter_arguments, configure_logging, load_config
 from agent.clients import AwsClients
-from agent.errors import AgentError
+from agent.errors import AgentError, error_code
 from agent.exit_codes import ExitCode, exit_code_for
 from agent.session import list_sessions, stop_session
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_GONE = "ResourceNotFoundException"
 
 
 @dataclass(frozen=True)
@@ -138,8 +137,7 @@ def stop_older_than(
         try:
             stop_session(clients, interpreter_id, s.session_id)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code == _GONE:
+            if error_code(error) == "ResourceNotFoundException":
                 print(f"already gone {s.session_id} ({s.name or '-'})", file=out)
                 continue
             failed += 1
@@ -168,7 +166,9 @@ def main(
         help="stop READY sessions older than this (e.g. 2h, 90m), with --yes",
     )
     parser.add_argument("--yes", action="store_true", help="really stop them")
-    parser.add_argument("--verbose", action="store_true", help="log AWS calls to stderr")
+    parser.add_argument(
+        "--verbose", action="store_true", help="log what the command does (INFO) to stderr"
+    )
     args = parser.parse_args(argv)
     if args.yes and args.stop_older_than is None:
         parser.error("--yes stops sessions only together with --stop-older-than")

@@ -53,10 +53,15 @@ SECURITY_GROUP_ID: StringRule = control_plane.string(_CREATE, *_VPC, "securityGr
 CERTIFICATES: SizeRule = control_plane.size(_CREATE, "certificates")
 CERTIFICATE_SECRET_ARN: StringRule = control_plane.string(_CREATE, "certificates", *_SECRET)
 TAGS: SizeRule = control_plane.size(_CREATE, "tags")
+# The stack's own tag (resources.STACK_TAG_KEY) takes one of the API's tags; the rest are the
+# template's.
+MAX_TEMPLATE_TAGS: Final = (TAGS.max_items or 1) - 1
 TAG_KEY: StringRule = control_plane.string(_CREATE, "tags", MAP_KEY)
 TAG_VALUE: StringRule = control_plane.string(_CREATE, "tags", MAP_VALUE)
-CLIENT_TOKEN: StringRule = control_plane.string(_CREATE, "clientToken")
 INTERPRETER_ID: StringRule = control_plane.string("GetCodeInterpreter", "codeInterpreterId")
+LIST_INTERPRETERS_PAGE_SIZE: Final = control_plane.integer_range(
+    "ListCodeInterpreters", "maxResults"
+)
 INTERPRETER_ARN: StringRule = control_plane.output_string(
     "GetCodeInterpreter", "codeInterpreterArn"
 )
@@ -70,12 +75,43 @@ EFS_ACCESS_POINT_ARN: StringRule = control_plane.string(_CREATE, *_EFS, "accessP
 # The model allows `vpcConfig.requireServiceS3Endpoint`, but its documentation says: "This field
 # applies only to Agent Runtimes. It is not applicable to Browsers or Code Interpreters."
 AGENT_RUNTIME_ONLY_VPC_MEMBERS = ("requireServiceS3Endpoint",)
+AGENT_RUNTIME_ONLY_REASON: Final = (
+    "requireServiceS3Endpoint applies to Agent Runtimes only (the API model's documentation)"
+    " and code interpreters reject it"
+)
 # The model's list allows 10 file systems; its documentation allows 2 of each kind.
 MAX_S3FILES_MOUNTS = 2
 MAX_EFS_MOUNTS = 2
-# Each file system configuration is a union of these members (the configuration's `type` in
-# cdk.json -> the API member; CloudFormation properties spell them with a capital first letter).
-FILESYSTEM_MEMBERS: Final = {"s3files": "s3FilesConfiguration", "efs": "efsConfiguration"}
+
+
+@dataclass(frozen=True)
+class FileSystemKind:
+    """One kind of file system the API mounts: its member of the configuration union, the ARN
+    rules of that member and how many mounts of the kind the documentation allows."""
+
+    member: str
+    file_system_arn: StringRule
+    access_point_arn: StringRule
+    max_mounts: int
+
+    @property
+    def cfn_property(self) -> str:
+        """CloudFormation properties spell the member with a capital first letter."""
+        return self.member[0].upper() + self.member[1:]
+
+
+# The configuration's `type` in cdk.json -> the kind.
+FILESYSTEM_KINDS: Final = {
+    "s3files": FileSystemKind(
+        "s3FilesConfiguration",
+        S3FILES_FILE_SYSTEM_ARN,
+        S3FILES_ACCESS_POINT_ARN,
+        MAX_S3FILES_MOUNTS,
+    ),
+    "efs": FileSystemKind(
+        "efsConfiguration", EFS_FILE_SYSTEM_ARN, EFS_ACCESS_POINT_ARN, MAX_EFS_MOUNTS
+    ),
+}
 # Mount targets of both kinds serve NFS on this port; the interpreter's security groups must be
 # allowed to reach it.
 NFS_PORT: Final = 2049

@@ -10,6 +10,13 @@ import json
 from dataclasses import dataclass
 from typing import Final
 
+# Each environment's stack, where its SSM parameters live by default, where `make deploy` writes
+# its outputs, and the artifact key prefix unless the environment sets one.
+STACK_NAME_TEMPLATE: Final = "CodeInterpreter-{env}"
+DEFAULT_SSM_PREFIX_TEMPLATE: Final = "/agentcore/{env}/code-interpreter"
+DEFAULT_OUTPUTS_FILE_TEMPLATE: Final = "outputs/{env}.json"
+DEFAULT_ARTIFACT_PREFIX: Final = "output_artifacts/"
+
 # Discovery value -> SSM parameter name under the prefix, and stack output key.
 SSM_PARAMETER_NAMES: Final = {
     "interpreter_id": "id",

@@ -86,7 +86,6 @@ class ServiceModel:
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._operations: Mapping[str, Any] = document["operations"]
         self._shapes: Mapping[str, Any] = document["shapes"]
-        self.metadata: Mapping[str, Any] = document.get("metadata", {})
 
     @classmethod
     def from_file(cls, path: Path) -> ServiceModel:
@@ -146,12 +145,6 @@ class ServiceModel:
     def integer_range(self, operation: str, *path: str) -> tuple[int | None, int | None]:
         shape = self._expect(operation, path, "integer")
         return shape.get("min"), shape.get("max")
-
-    def members(self, operation: str, *path: str) -> tuple[str, ...]:
-        return tuple(self._expect(operation, path, "structure")["members"])
-
-    def required(self, operation: str, *path: str) -> tuple[str, ...]:
-        return tuple(self._expect(operation, path, "structure").get("required", ()))
 
     def documentation(self, operation: str, *path: str) -> str:
         """The prose AWS attaches to the member (where it states what the shapes cannot)."""

@@ -1,7 +1,7 @@
 """ARN formats, service principals and the ownership tag, stated once for stacks, handler and agent.
 
 ARN formats follow the Service Authorization Reference's resource types for Amazon Bedrock
-AgentCore and IAM. Every function takes partition, region and account as strings, so the stacks
+AgentCore and IAM. The ARN builders take partition, region and account as strings, so the stacks
 can pass CDK tokens (`Stack.partition`, ...) and the agent and handler plain values.
 """
 

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
 # As the Makefile's test target runs pytest.
-PYTEST_WORKERS = ("-n", "auto", "--maxprocesses", "4")
+PYTEST_WORKERS = ("-n", "auto", "--maxprocesses", "4", "--dist", "worksteal")
 SYNTH_RATIO_TARGET = 1.5
 TEST_SUITE_TARGET_SECONDS = 60.0
 

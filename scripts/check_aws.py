@@ -132,7 +132,7 @@ def region_problem(environ: dict[str, str], environment: str, pinned: str | None
     config, _ = _config_files()
     profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
     section = _profile_section(config, profile)
-    if section is not None and config.get(section, "region", fallback=None):
+    if section is not None and config[section].get("region"):
         return None
     return (
         f"No AWS region for environment '{environment}'. Either export AWS_REGION=<region>"

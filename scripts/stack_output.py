@@ -11,11 +11,18 @@ import json
 import sys
 from pathlib import Path
 
+# The discovery names are the package's; scripts/ is not a package, so the repository root is
+# put on the path as scripts/verify.py does.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agentcore_api.discovery import (
+    DEFAULT_OUTPUTS_FILE_TEMPLATE,
+    STACK_NAME_TEMPLATE,
+)
+
 # Outputs some stacks do not have, and what makes the stack create them.
-_CREATED_WHEN = {
-    "SmokeCheckRoleArn": "cdk.json's github.environments lists {env} (see 'Deploy from CI')",
-    "VerifyRoleArn": "cdk.json's github.environments lists {env} (see 'Deploy from CI')",
-}
+_LISTED_IN_GITHUB = "cdk.json's github.environments lists {env} (see 'Deploy from CI')"
+_CREATED_WHEN = {"SmokeCheckRoleArn": _LISTED_IN_GITHUB, "VerifyRoleArn": _LISTED_IN_GITHUB}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs-file", help="default: outputs/<environment>.json")
     args = parser.parse_args(argv)
     env: str = args.environment
-    path = Path(args.outputs_file or f"outputs/{env}.json")
-    stack = f"CodeInterpreter-{env}"
+    path = Path(args.outputs_file or DEFAULT_OUTPUTS_FILE_TEMPLATE.format(env=env))
+    stack = STACK_NAME_TEMPLATE.format(env=env)
     if not path.is_file():
         print(f"{path} not found: run make deploy ENV={env} first", file=sys.stderr)
         return 2

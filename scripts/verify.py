@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.clients import AwsClients, client_config
-from agent.errors import ConfigurationError
+from agent.errors import ConfigurationError, error_code
 from agent.exit_codes import ExitCode
-from agent.resolve import REGION_ENVIRONMENT_VARIABLES, resolve
-from agentcore_api.constraints import is_custom_interpreter_id
+from agent.resolve import REGION_ENVIRONMENT_VARIABLES, default_outputs_file, resolve
+from agentcore_api.constraints import LIST_INTERPRETERS_PAGE_SIZE, is_custom_interpreter_id
 from agentcore_api.naming import NAME_SUFFIX_LENGTH, derived_name_pattern, name_base
 from agentcore_api.resources import BUILT_IN_INTERPRETER_ID, STACK_TAG_KEY
 from stacks.config import ConfigError, EnvironmentConfig, load_environments
@@ -44,8 +44,10 @@ EXECUTION_ROLE_OUTPUT = "ExecutionRoleArn"
 EXPECTED_STATUS = "READY"
 # ListCodeInterpreters pages: 100 pages of 100 is a hundred times the account's quota.
 MAX_LIST_PAGES = 100
+# The largest page ListCodeInterpreters returns (the model's maxResults).
+PAGE_SIZE = LIST_INTERPRETERS_PAGE_SIZE[1] or 1
 ACCESS_DENIED = ("AccessDeniedException", "AccessDenied")
-NOT_FOUND = "ResourceNotFoundException"
+INTERPRETER_NOT_FOUND = "ResourceNotFoundException"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,6 @@ class Candidate:
     arn: str
     name: str
     status: str
-    name_matches: bool
     # This stack's tag on it: True, False (absent or another value), None (tags unreadable).
     marked: bool | None
 
@@ -131,10 +132,9 @@ def expected_fields(config: EnvironmentConfig, *, execution_role_arn: str) -> di
         "execution_role": execution_role_arn,
         "description": config.description,
         "certificates": sorted(config.certificate_secret_arns),
-        # Ready for the `filesystems` setting: compared when the configuration has it.
         "filesystems": sorted(
             (mount.file_system_arn, mount.access_point_arn, mount.mount_path.rstrip("/"))
-            for mount in getattr(config, "filesystems", ())
+            for mount in config.filesystems
         ),
         # The template's tags, and the stack's own tag that the handler adds.
         "tags": {**dict(config.tags), STACK_TAG_KEY: config.stack_name},
@@ -231,7 +231,7 @@ def custom_interpreters(client: BedrockAgentCoreControlClient) -> Iterator[Mappi
     """Every custom interpreter of the account and region, following nextToken."""
     next_token: str | None = None
     for _ in range(MAX_LIST_PAGES):
-        request: dict[str, Any] = {"type": "CUSTOM", "maxResults": 100}
+        request: dict[str, Any] = {"type": "CUSTOM", "maxResults": PAGE_SIZE}
         if next_token:
             request["nextToken"] = next_token
         response = client.list_code_interpreters(**request)
@@ -246,14 +246,15 @@ def stack_tag_of(client: BedrockAgentCoreControlClient, arn: str) -> tuple[bool,
     """Whether the interpreter's tags could be read, and the value of the stack tag on it.
 
     A principal limited to its own stack's interpreters (the CI verify role) is denied the tags
-    of any other: a denial then means the interpreter does not carry this stack's tag.
+    of any other: a denial then means the tags are unreadable to this principal (so, for the CI
+    role, the interpreter is not this stack's).
     """
     from botocore.exceptions import ClientError  # noqa: PLC0415 - with the client
 
     try:
         tags = client.list_tags_for_resource(resourceArn=arn).get("tags", {})
     except ClientError as error:
-        if _code(error) in ACCESS_DENIED:
+        if error_code(error) in ACCESS_DENIED:
             return False, None
         raise
     return True, tags.get(STACK_TAG_KEY)
@@ -276,15 +277,13 @@ def find_candidates(
         name = summary.get("name") or interpreter_id.rsplit("-", 1)[0]
         readable, tag = stack_tag_of(client, summary["codeInterpreterArn"])
         marked = tag == config.stack_name if readable else None
-        name_matches = pattern.fullmatch(name) is not None
-        if marked or name_matches:
+        if marked or pattern.fullmatch(name) is not None:
             candidates.append(
                 Candidate(
                     interpreter_id=interpreter_id,
                     arn=summary["codeInterpreterArn"],
                     name=name,
                     status=str(summary.get("status")),
-                    name_matches=name_matches,
                     marked=marked,
                 )
             )
@@ -312,7 +311,7 @@ def verify(
             codeInterpreterId=interpreter_id
         )
     except ClientError as error:
-        if _code(error) != NOT_FOUND:
+        if error_code(error) != INTERPRETER_NOT_FOUND:
             raise
         report.checks.append(
             FieldCheck(
@@ -380,15 +379,25 @@ def main(
         )
     try:
         (config,) = load_environments(_environments(Path(args.cdk_json)), selected=env)
-        outputs_file = Path(args.outputs_file or f"outputs/{env}.json")
+        outputs_file = Path(args.outputs_file or default_outputs_file(env))
         role_arn = args.execution_role_arn or _stack_output(outputs_file, config.stack_name)
         region = args.region or config.region
+        made: dict[str, Clients] = {}
+
+        def ssm_in(region: str) -> SSMClient:
+            """One boto3 session per region, for the lookup and then for verify itself."""
+            if clients is not None:
+                return clients.make_ssm()
+            if region not in made:
+                made[region] = Clients.create(region)
+            return made[region].make_ssm()
+
         found = resolve(
             env,
             region=region,
             ssm_prefix=config.ssm_prefix,
             outputs_file=outputs_file,
-            ssm_client=clients.make_ssm if clients else None,
+            ssm_client=ssm_in,
             # The stack's own interpreter: never one named by CODE_INTERPRETER_* variables.
             environ={k: v for k, v in os.environ.items() if k in REGION_ENVIRONMENT_VARIABLES},
         )
@@ -406,7 +415,7 @@ def main(
     try:
         report = verify(
             config,
-            clients or Clients.create(found.region),
+            clients or made.get(found.region) or Clients.create(found.region),
             interpreter_id=found.interpreter_id,
             execution_role_arn=role_arn,
             delete_orphans=args.delete_orphans,
@@ -467,10 +476,6 @@ def _stack_output(path: Path, stack_name: str) -> str:
 def _fail(message: str) -> int:
     print(f"verify: {message}", file=sys.stderr)
     return ExitCode.CONFIGURATION
-
-
-def _code(error: Exception) -> str:
-    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def _show(value: object) -> str:

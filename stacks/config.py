@@ -16,6 +16,11 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from agentcore_api import constraints
+from agentcore_api.discovery import (
+    DEFAULT_ARTIFACT_PREFIX,
+    DEFAULT_SSM_PREFIX_TEMPLATE,
+    STACK_NAME_TEMPLATE,
+)
 from agentcore_api.model import StringRule
 from agentcore_api.resources import (
     STACK_TAG_KEY,
@@ -44,11 +49,8 @@ KMS_KEY_ARN = re.compile(
 MAX_CERTIFICATE_KEYS = 10
 # Stricter than the API's tag pattern, whose \s also takes tabs and line breaks: spaces only.
 TAG_TEXT = re.compile(r"[A-Za-z0-9 _.:/=+@-]*", re.ASCII)
-# The stack's own tag (agentcore_api.resources.STACK_TAG_KEY) takes one of the API's 50.
-MAX_TAGS = (constraints.TAGS.max_items or 1) - 1
 MAX_RETENTION_DAYS = 3650
 MAX_SSM_PREFIX_LENGTH = 900
-DEFAULT_ARTIFACT_PREFIX = "output_artifacts/"
 DEFAULT_RETENTION_DAYS = 30
 
 
@@ -121,7 +123,7 @@ class EnvironmentConfig:
 
     @property
     def stack_name(self) -> str:
-        return f"CodeInterpreter-{self.name}"
+        return STACK_NAME_TEMPLATE.format(env=self.name)
 
 
 def default_interpreter_name(environment: str) -> str:
@@ -129,7 +131,7 @@ def default_interpreter_name(environment: str) -> str:
 
 
 def default_ssm_prefix(environment: str) -> str:
-    return f"/agentcore/{environment}/code-interpreter"
+    return DEFAULT_SSM_PREFIX_TEMPLATE.format(env=environment)
 
 
 def load_environments(
@@ -209,8 +211,7 @@ _VPC_KEYS = ("subnet_ids", "security_group_ids")
 # Keys an earlier version accepted, and what to tell a user whose cdk.json still has them.
 _RETIRED_VPC_KEYS = {
     "require_service_s3_endpoint": (
-        "nothing: requireServiceS3Endpoint applies to Agent Runtimes only (the API's"
-        " documentation) and code interpreters reject it; remove vpc.require_service_s3_endpoint"
+        f"nothing: {constraints.AGENT_RUNTIME_ONLY_REASON}; remove vpc.require_service_s3_endpoint"
     ),
 }
 
@@ -369,14 +370,16 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
         _one_of(NetworkMode),
         "one of SANDBOX, PUBLIC, VPC (upper case)",
     )
-    # A network mode that was not understood is one problem; the vpc block is judged only
-    # against a mode that was.
-    vpc = None if reader.failed_on("network_mode") else _parse_vpc(reader, network_mode)
+    # A network mode that was not understood is one problem: the vpc block and the file
+    # systems are judged only against a mode that was.
+    understood_mode = None if reader.failed_on("network_mode") else network_mode
+    vpc = None if understood_mode is None else _parse_vpc(reader, understood_mode)
     interpreter_name = reader.value(
         "interpreter_name",
         default_interpreter_name(env),
         _accepted_by(constraints.INTERPRETER_NAME),
-        "1-48 characters: a letter, then letters, digits or underscores (no hyphens or spaces)",
+        f"1-{constraints.MAX_INTERPRETER_NAME_LENGTH} characters: a letter, then letters, digits"
+        " or underscores (no hyphens or spaces)",
     )
     description = reader.value(
         "description",
@@ -443,7 +446,7 @@ def _parse_environment(reader: _SettingsReader) -> EnvironmentConfig | None:
             "keys only together with certificate_secret_arns (they decrypt those secrets);"
             " add the secrets or remove the keys",
         )
-    filesystems = _parse_filesystems(reader, network_mode, account, region)
+    filesystems = _parse_filesystems(reader, understood_mode, account, region)
     protected = termination_protection or env in PROTECTED_ENVIRONMENT_NAMES
     if removal_policy is RemovalChoice.DESTROY and protected and not force_destroy:
         reader.problem(
@@ -530,19 +533,14 @@ def _parse_vpc(reader: _SettingsReader, network_mode: NetworkMode) -> VpcSetting
 
 
 _MOUNT_KEYS = ("type", "file_system_arn", "access_point_arn", "mount_path", "read_only")
-_MOUNT_RULES = {
+# What an ARN of each kind looks like, for messages; the rules are constraints.FILESYSTEM_KINDS.
+_MOUNT_EXAMPLES = {
     MountKind.S3FILES: (
-        constraints.S3FILES_FILE_SYSTEM_ARN,
-        constraints.S3FILES_ACCESS_POINT_ARN,
-        constraints.MAX_S3FILES_MOUNTS,
         "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
         "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0/access-point/"
         "fsap-0123456789abcdef0",
     ),
     MountKind.EFS: (
-        constraints.EFS_FILE_SYSTEM_ARN,
-        constraints.EFS_ACCESS_POINT_ARN,
-        constraints.MAX_EFS_MOUNTS,
         "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd",
         "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0",
     ),
@@ -550,9 +548,13 @@ _MOUNT_RULES = {
 
 
 def _parse_filesystems(
-    reader: _SettingsReader, network_mode: NetworkMode, account: str | None, region: str | None
+    reader: _SettingsReader,
+    network_mode: NetworkMode | None,
+    account: str | None,
+    region: str | None,
 ) -> tuple[FileSystemMount, ...]:
-    """`filesystems`: what AWS documents for filesystemConfigurations, checked at synth."""
+    """`filesystems`: what AWS documents for filesystemConfigurations, checked at synth. A
+    network mode of None (not understood, already reported) is not held against them."""
     raw = reader.settings.get("filesystems")
     if raw is None:
         return ()
@@ -565,7 +567,7 @@ def _parse_filesystems(
             f" {constraints.MAX_EFS_MOUNTS} EFS), each a map with {', '.join(_MOUNT_KEYS)}",
         )
         return ()
-    if network_mode is not NetworkMode.VPC:
+    if network_mode is not None and network_mode is not NetworkMode.VPC:
         reader.problem(
             "filesystems",
             f"{len(raw)} mount(s) with network_mode {network_mode.value}",
@@ -579,7 +581,7 @@ def _parse_filesystems(
         if (mount := _parse_mount(reader, f"filesystems[{index}]", entry, account, region))
     ]
     for kind in MountKind:
-        maximum = _MOUNT_RULES[kind][2]
+        maximum = constraints.FILESYSTEM_KINDS[kind.value].max_mounts
         count = sum(mount.kind is kind for mount in mounts)
         if count > maximum:
             reader.problem(
@@ -629,13 +631,12 @@ def _parse_mount(
     )
     if kind is None:
         return None
-    file_system_rule, access_point_rule, _, file_system_example, access_point_example = (
-        _MOUNT_RULES[kind]
-    )
+    rules = constraints.FILESYSTEM_KINDS[kind.value]
+    file_system_example, access_point_example = _MOUNT_EXAMPLES[kind]
     file_system_arn = reader.value(
         "file_system_arn",
         "",
-        _accepted_by(file_system_rule),
+        _accepted_by(rules.file_system_arn),
         f"the ARN of a {kind.value} file system, like {file_system_example}",
         settings=entry,
         label=f"{at}.file_system_arn",
@@ -643,7 +644,7 @@ def _parse_mount(
     access_point_arn = reader.value(
         "access_point_arn",
         "",
-        _accepted_by(access_point_rule),
+        _accepted_by(rules.access_point_arn),
         f"the ARN of a {kind.value} access point, like {access_point_example}",
         settings=entry,
         label=f"{at}.access_point_arn",
@@ -687,12 +688,13 @@ def _parse_tags(reader: _SettingsReader) -> tuple[tuple[str, str], ...]:
     if not isinstance(raw, Mapping):
         reader.problem("tags", raw, "a map of tag key to string value")
         return ()
-    if len(raw) > MAX_TAGS:
+    if len(raw) > constraints.MAX_TEMPLATE_TAGS:
         reader.problem(
             "tags",
             f"{len(raw)} tags",
-            f"at most {MAX_TAGS} tags (the stack adds its own {STACK_TAG_KEY} tag to the"
-            f" interpreter, which takes one of the API's {constraints.TAGS.max_items})",
+            f"at most {constraints.MAX_TEMPLATE_TAGS} tags (the stack adds its own"
+            f" {STACK_TAG_KEY} tag to the interpreter, which takes one of the API's"
+            f" {constraints.TAGS.max_items})",
         )
         return ()
     tags: list[tuple[str, str]] = []

@@ -39,9 +39,7 @@ from iam_simulation import Authorizer, IamRequest, Principal
 
 from agentcore_api.constraints import (
     AGENT_RUNTIME_ONLY_VPC_MEMBERS,
-    FILESYSTEM_MEMBERS,
-    MAX_EFS_MOUNTS,
-    MAX_S3FILES_MOUNTS,
+    FILESYSTEM_KINDS,
 )
 from agentcore_api.resources import (
     NETWORK_SERVICE_LINKED_ROLE_NAME,
@@ -507,11 +505,8 @@ class ControlPlaneFake:
         problems = []
         if params["networkConfiguration"]["networkMode"] != "VPC":
             problems.append("file systems can only be mounted in VPC network mode")
-        limits = {
-            FILESYSTEM_MEMBERS["s3files"]: MAX_S3FILES_MOUNTS,
-            FILESYSTEM_MEMBERS["efs"]: MAX_EFS_MOUNTS,
-        }
-        for member, limit in limits.items():
+        for kind in FILESYSTEM_KINDS.values():
+            member, limit = kind.member, kind.max_mounts
             if sum(member in mount for mount in mounts) > limit:
                 problems.append(f"at most {limit} {member} entries are allowed")
         paths = [next(iter(mount.values()))["mountPath"].rstrip("/") for mount in mounts]

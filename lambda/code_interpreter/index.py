@@ -87,8 +87,7 @@ KNOWN_PROPERTIES: Final = frozenset(
 )
 # Properties an earlier version accepted, with why they are refused now.
 RETIRED_PROPERTIES: Final = {
-    "RequireServiceS3Endpoint": "vpcConfig.requireServiceS3Endpoint applies only to Agent"
-    " Runtimes (the API model's documentation); code interpreters reject it",
+    "RequireServiceS3Endpoint": f"vpcConfig.{constraints.AGENT_RUNTIME_ONLY_REASON}",
 }
 
 # A failure reason is echoed into CloudFormation's response, which must stay under 4096 bytes
@@ -250,7 +249,7 @@ def control_plane() -> BedrockAgentCoreControlClient:
 def new_client(
     models_dir: Path = MODELS_DIR, config: Config = CLIENT_CONFIG
 ) -> BedrockAgentCoreControlClient:
-    """A client built from the API model shipped next to this file.
+    """A client built from the API model shipped in agentcore_api/models/ (inside this asset).
 
     The runtime's bundled botocore lags behind and rejects newer members (vpcConfig, tags,
     certificates) with a ParamValidationError. botocore takes a model from the first data path
@@ -626,7 +625,8 @@ def parse_properties(raw: Mapping[str, Any]) -> InterpreterSpec:
     base_name = optional_string(raw, "Name", problems)
     if base_name is None:
         problems.append(
-            "Name is required: 1-48 letters, digits or underscores, starting with a letter"
+            f"Name is required: 1-{constraints.MAX_INTERPRETER_NAME_LENGTH} letters, digits or"
+            " underscores, starting with a letter"
         )
     else:
         check_string(problems, "Name", base_name, constraints.INTERPRETER_NAME)
@@ -701,21 +701,9 @@ def parse_certificates(raw: Mapping[str, Any], problems: list[str]) -> tuple[str
     return certificates
 
 
-# CloudFormation's spelling of each union member of a file system configuration.
+# Each kind of file system by the CloudFormation property of its union member.
 FILESYSTEM_PROPERTIES: Final = {
-    member[0].upper() + member[1:]: member for member in constraints.FILESYSTEM_MEMBERS.values()
-}
-FILESYSTEM_RULES: Final = {
-    "s3FilesConfiguration": (
-        constraints.S3FILES_ACCESS_POINT_ARN,
-        constraints.S3FILES_FILE_SYSTEM_ARN,
-        constraints.MAX_S3FILES_MOUNTS,
-    ),
-    "efsConfiguration": (
-        constraints.EFS_ACCESS_POINT_ARN,
-        constraints.EFS_FILE_SYSTEM_ARN,
-        constraints.MAX_EFS_MOUNTS,
-    ),
+    kind.cfn_property: kind for kind in constraints.FILESYSTEM_KINDS.values()
 }
 MOUNT_KEYS: Final = frozenset({"AccessPointArn", "FileSystemArn", "MountPath"})
 
@@ -723,8 +711,8 @@ MOUNT_KEYS: Final = frozenset({"AccessPointArn", "FileSystemArn", "MountPath"})
 def parse_filesystems(
     value: Any, network_mode: str | None, problems: list[str]
 ) -> list[tuple[str, str, str, str]]:
-    """FilesystemConfigurations: what the model and its documentation allow (VPC mode only, at
-    most 2 mounts of each kind, distinct mount paths)."""
+    """FilesystemConfigurations: what the model and its documentation allow (VPC mode only, a
+    documented maximum of mounts per kind, distinct mount paths)."""
     if is_empty(value):
         return []
     key = "FilesystemConfigurations"
@@ -740,10 +728,10 @@ def parse_filesystems(
         for index, entry in enumerate(value)
         if (mount := parse_mount(f"{key}[{index}]", entry, problems)) is not None
     ]
-    for member, (_, _, maximum) in FILESYSTEM_RULES.items():
-        count = sum(mount[0] == member for mount in mounts)
-        if count > maximum:
-            problems.append(f"{key} has {count} {member} entries; at most {maximum}")
+    for kind in constraints.FILESYSTEM_KINDS.values():
+        count = sum(mount[0] == kind.member for mount in mounts)
+        if count > kind.max_mounts:
+            problems.append(f"{key} has {count} {kind.member} entries; at most {kind.max_mounts}")
     paths = [mount[3].rstrip("/") for mount in mounts]
     repeated = sorted({path for path in paths if paths.count(path) > 1})
     if repeated:
@@ -769,16 +757,15 @@ def parse_mount(where: str, entry: Any, problems: list[str]) -> tuple[str, str, 
     ):
         problems.append(f"{where}.{name} must have string {', '.join(sorted(MOUNT_KEYS))}")
         return None
-    member = FILESYSTEM_PROPERTIES[name]
-    access_point_rule, file_system_rule, _ = FILESYSTEM_RULES[member]
+    kind = FILESYSTEM_PROPERTIES[name]
     rules = {
-        "AccessPointArn": access_point_rule,
-        "FileSystemArn": file_system_rule,
+        "AccessPointArn": kind.access_point_arn,
+        "FileSystemArn": kind.file_system_arn,
         "MountPath": constraints.MOUNT_PATH,
     }
     for field, rule in rules.items():
         check_string(problems, f"{where}.{name}.{field}", fields[field], rule)
-    return member, fields["AccessPointArn"], fields["FileSystemArn"], fields["MountPath"]
+    return kind.member, fields["AccessPointArn"], fields["FileSystemArn"], fields["MountPath"]
 
 
 def parse_previous_properties(raw: Mapping[str, Any]) -> InterpreterSpec | None:
@@ -816,10 +803,9 @@ def parse_tags(value: Any, problems: list[str]) -> dict[str, str]:
         if key in tags:
             problems.append(f"Tags[{index}].Key={show(key)} appears more than once")
         tags[key] = tag_value
-    # One entry of the API's limit is the stack's own tag.
-    if not constraints.TAGS.allows(len(tags) + 1):
+    if len(tags) > constraints.MAX_TEMPLATE_TAGS:
         problems.append(
-            f"Tags has {len(tags)} keys; at most {(constraints.TAGS.max_items or 1) - 1}"
+            f"Tags has {len(tags)} keys; at most {constraints.MAX_TEMPLATE_TAGS}"
             f" (the stack's own {STACK_TAG_KEY} tag takes one of the {constraints.TAGS.max_items})"
         )
     return tags
@@ -882,8 +868,7 @@ def create_request(
 ) -> CreateCodeInterpreterRequestTypeDef:
     network: CodeInterpreterNetworkConfigurationTypeDef = {"networkMode": spec.network_mode}
     if spec.network_mode == "VPC":
-        # Only subnets and security groups: the model's requireServiceS3Endpoint applies to
-        # Agent Runtimes only and is refused for code interpreters.
+        # Only subnets and security groups: see constraints.AGENT_RUNTIME_ONLY_REASON.
         vpc: VpcConfigTypeDef = {
             "subnets": list(spec.subnet_ids),
             "securityGroups": list(spec.security_group_ids),

@@ -26,7 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from agentcore_api.constraints import FILESYSTEM_MEMBERS, NFS_PORT
+from agentcore_api.constraints import FILESYSTEM_KINDS, NFS_PORT
 from agentcore_api.resources import (
     NETWORK_SERVICE_NAME,
     SERVICE_PRINCIPAL,
@@ -93,9 +93,10 @@ _FUNCTION_CHECKOV_SKIPS = {
 }
 
 
-# Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py), and
-# only on interpreters that carry its stack's tag. tests/iam_simulation.py replays every call the
-# handler makes against these statements as AWS's Service Authorization Reference defines them.
+# Each handler may call what it calls, nothing more (see lambda/code_interpreter/index.py): it
+# creates only interpreters with its stack's tag, and reads, tags or deletes only interpreters
+# that carry it (listing has no resource to condition). tests/infrastructure/test_iam_contract.py
+# replays every call the handler makes against these statements (tests/iam_simulation.py).
 WATCH_ACTIONS = [
     "bedrock-agentcore:GetCodeInterpreter",
     "bedrock-agentcore:DeleteCodeInterpreter",
@@ -163,11 +164,25 @@ def secret_resource_pattern(secret_arn: str) -> str:
     return f"{secret_arn}-??????"
 
 
+def stack_tag_condition(stack_name: str, *, on: str = "ResourceTag") -> dict[str, str]:
+    """`aws:ResourceTag` (or `aws:RequestTag`) of the stack's own tag, equal to its name."""
+    return {f"aws:{on}/{STACK_TAG_KEY}": stack_name}
+
+
+def list_interpreters_statement() -> iam.PolicyStatement:
+    """Listing is not an action on one interpreter: the Service Authorization Reference gives
+    ListCodeInterpreters no resource type, so only "*" matches it."""
+    return iam.PolicyStatement(
+        sid="ListInterpreters",
+        actions=["bedrock-agentcore:ListCodeInterpreters"],
+        resources=["*"],
+    )
+
+
 def filesystem_property(mount: FileSystemMount) -> dict[str, dict[str, str]]:
     """One entry of FilesystemConfigurations: the API's union member, in CloudFormation case."""
-    member = FILESYSTEM_MEMBERS[mount.kind.value]
     return {
-        member[0].upper() + member[1:]: {
+        FILESYSTEM_KINDS[mount.kind.value].cfn_property: {
             "AccessPointArn": mount.access_point_arn,
             "FileSystemArn": mount.file_system_arn,
             "MountPath": mount.mount_path,
@@ -196,6 +211,8 @@ class CodeInterpreter(Construct):
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
+        # How long the Provider waits for READY (or for a deletion), for alarms that report it.
+        self.total_timeout = total_timeout
         self._handler_policies: list[iam.ManagedPolicy] = []
         self._log_groups: list[logs.ILogGroup] = []
         service_timeout = total_timeout.plus(SERVICE_TIMEOUT_MARGIN)
@@ -218,7 +235,7 @@ class CodeInterpreter(Construct):
         code = handler_code()
         # Every interpreter this stack's handler creates carries this tag; everything else the
         # handlers do is limited to interpreters that carry it.
-        own_interpreters = {"StringEquals": {f"aws:ResourceTag/{STACK_TAG_KEY}": stack.stack_name}}
+        own_interpreters = {"StringEquals": stack_tag_condition(stack.stack_name)}
 
         on_event = self._handler_function(
             "OnEventHandler",
@@ -242,9 +259,9 @@ class CodeInterpreter(Construct):
                     # another stack's name.
                     conditions={
                         **own_interpreters,
-                        "StringEqualsIfExists": {
-                            f"aws:RequestTag/{STACK_TAG_KEY}": stack.stack_name
-                        },
+                        "StringEqualsIfExists": stack_tag_condition(
+                            stack.stack_name, on="RequestTag"
+                        ),
                     },
                 ),
                 iam.PolicyStatement(
@@ -257,7 +274,9 @@ class CodeInterpreter(Construct):
                         "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
                     },
                 ),
-                self._list_statement(),
+                # Finds the interpreter a rollback returns to (by its derived name), and tells a
+                # deleted interpreter from a denied call (a tag condition cannot match it).
+                list_interpreters_statement(),
                 iam.PolicyStatement(
                     sid="PassExecutionRoleToAgentCore",
                     actions=["iam:PassRole"],
@@ -281,7 +300,7 @@ class CodeInterpreter(Construct):
                     resources=[custom_interpreters],
                     conditions=own_interpreters,
                 ),
-                self._list_statement(),
+                list_interpreters_statement(),
             ],
         )
 
@@ -336,23 +355,11 @@ class CodeInterpreter(Construct):
         )
         # The handlers' permissions must exist before CloudFormation first calls them (the
         # functions depend on their roles, not on the policies attached to those roles), and
-        # the sandbox must not start before its role may write artifacts.
+        # the sandbox must not start before its role may write artifacts and mount file systems.
         self.resource.node.add_dependency(execution_role.policy, *self._handler_policies)
         self.functions = (on_event, is_complete)
         self.provider = provider
         self._acknowledge_findings(custom_interpreters)
-
-    @staticmethod
-    def _list_statement() -> iam.PolicyStatement:
-        return iam.PolicyStatement(
-            sid="ListInterpreters",
-            actions=["bedrock-agentcore:ListCodeInterpreters"],
-            # Listing is not an action on one interpreter: the Service Authorization Reference
-            # gives it no resource type, so only "*" matches. The handlers list to find the
-            # interpreter a rollback returns to (by its derived name), and to tell a deleted
-            # interpreter from a denied call (a tag condition cannot match what is gone).
-            resources=["*"],
-        )
 
     def _note_network_requirements(
         self, filesystems: Sequence[FileSystemMount], vpc: VpcSettings | None
@@ -376,7 +383,7 @@ class CodeInterpreter(Construct):
         only a statement on "*" can allow it; the action's condition keys narrow it instead.
         """
         conditions: dict[str, dict[str, object]] = {
-            "StringEquals": {f"aws:RequestTag/{STACK_TAG_KEY}": Stack.of(self).stack_name},
+            "StringEquals": {**stack_tag_condition(Stack.of(self).stack_name, on="RequestTag")},
             "ForAnyValue:StringEquals": {"aws:TagKeys": [STACK_TAG_KEY]},
         }
         if network_mode is NetworkMode.VPC and vpc is not None:

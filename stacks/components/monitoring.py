@@ -237,8 +237,9 @@ class Monitoring(Construct):
                 threshold=1,
                 description=(
                     f"The custom resource of {stack} gave up waiting: the interpreter did not"
-                    " become READY (or finish deleting) within the Provider's 20 minutes, or"
-                    " the wait failed. Look first at the stack's events, then run make verify"
+                    " become READY (or finish deleting) within the Provider's"
+                    f" {interpreter.total_timeout.to_human_string()}, or the wait failed. Look"
+                    " first at the stack's events, then run make verify"
                     f" ENV={self._environment} (status, drift, orphans) and the execution"
                     " history of the waiter state machine."
                 ),

@@ -13,17 +13,15 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agentcore_api.resources import STACK_TAG_KEY, custom_interpreter_arn
+from agentcore_api.resources import custom_interpreter_arn
 from stacks.compliance import acknowledge, resource_of, wildcard_finding
-from stacks.components.code_interpreter import CodeInterpreter
+from stacks.components.code_interpreter import (
+    CodeInterpreter,
+    list_interpreters_statement,
+    stack_tag_condition,
+)
 from stacks.components.discovery_parameters import DiscoveryParameters
 from stacks.components.smoke_check_role import github_job_role
-
-READ_ACTIONS = (
-    "bedrock-agentcore:GetCodeInterpreter",
-    "bedrock-agentcore:ListTagsForResource",
-    "bedrock-agentcore:ListCodeInterpreters",
-)
 
 
 class VerifyAccess(Construct):
@@ -59,15 +57,9 @@ class VerifyAccess(Construct):
                     resources=[custom_interpreters],
                     # An interpreter of another stack stays unreadable: a denial means "not
                     # this stack's", which is all the orphan check needs to know.
-                    conditions={
-                        "StringEquals": {f"aws:ResourceTag/{STACK_TAG_KEY}": stack.stack_name}
-                    },
+                    conditions={"StringEquals": stack_tag_condition(stack.stack_name)},
                 ),
-                iam.PolicyStatement(
-                    sid="ListInterpreters",
-                    actions=["bedrock-agentcore:ListCodeInterpreters"],
-                    resources=["*"],
-                ),
+                list_interpreters_statement(),
                 iam.PolicyStatement(
                     sid="ReadDiscoveryParameters",
                     actions=["ssm:GetParameter", "ssm:GetParameters"],

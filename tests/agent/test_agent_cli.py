@@ -118,3 +118,13 @@ def test_a_session_timeout_the_api_refuses_exits_2_from_every_command(
 
     assert raised.value.code == ExitCode.CONFIGURATION
     assert "28801 is not between 1 and 28800 seconds" in capsys.readouterr().err
+
+
+def test_the_session_timeout_help_states_the_models_range() -> None:
+    from agentcore_api.constraints import data_plane
+
+    parser = argparse.ArgumentParser()
+    add_session_arguments(parser, name_prefix="test", default_timeout=900)
+    low, high = data_plane().session_timeout_seconds
+
+    assert f"the API allows {low}-{high}" in " ".join(parser.format_help().split())

@@ -14,8 +14,9 @@ import botocore.session
 import pytest
 
 from agentcore_api import constraints
+from agentcore_api.discovery import MOUNT_KINDS
 from agentcore_api.model import LIST_ITEM, ModelError, StringRule
-from stacks.config import ConfigError, load_environments
+from stacks.config import ConfigError, MountKind, load_environments
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,11 @@ def member_shape(model: Any, operation: str, *path: str) -> Any:
         (
             constraints.MOUNT_PATH,
             ("filesystemConfigurations", LIST_ITEM, "s3FilesConfiguration", "mountPath"),
+        ),
+        # One mount-path rule serves both kinds: it must be both members' rule.
+        (
+            constraints.MOUNT_PATH,
+            ("filesystemConfigurations", LIST_ITEM, "efsConfiguration", "mountPath"),
         ),
     ],
     ids=lambda value: value.where.rsplit(".", 1)[-1] if isinstance(value, StringRule) else "",
@@ -115,6 +121,16 @@ def test_model_patterns_are_ascii_as_the_api_is(value: str) -> None:
     # Python's \s and \w would accept these; the API's classes are ASCII.
     assert not constraints.TAG_KEY.accepts(value)
     assert not constraints.TAG_VALUE.accepts(value)
+
+
+def test_the_file_system_kinds_are_the_same_everywhere(botocore_control_plane: Any) -> None:
+    members = member_shape(
+        botocore_control_plane, "CreateCodeInterpreter", "filesystemConfigurations", LIST_ITEM
+    ).members
+    assert {kind.member for kind in constraints.FILESYSTEM_KINDS.values()} == set(members)
+    assert (
+        set(constraints.FILESYSTEM_KINDS) == set(MOUNT_KINDS) == {kind.value for kind in MountKind}
+    )
 
 
 def test_custom_interpreter_ids_exclude_the_built_in_one() -> None:

@@ -244,6 +244,11 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
         ("'network_mode'", "'vpc'", "upper case"),
     ),
     (
+        "lowercase-vpc-mode-with-its-block-and-mounts",
+        {"network_mode": "vpc", "vpc": VPC, "filesystems": [s3files_mount()]},
+        ("'network_mode'", "'vpc'", "upper case"),
+    ),
+    (
         "retired-s3-endpoint-flag",
         {"network_mode": "VPC", "vpc": {**VPC, "require_service_s3_endpoint": True}},
         ("'vpc.require_service_s3_endpoint'", "Agent Runtimes only"),

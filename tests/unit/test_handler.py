@@ -898,7 +898,7 @@ INVALID_PROPERTIES = [
     ),
     pytest.param(
         changed(VPC, RequireServiceS3Endpoint="false"),
-        ["RequireServiceS3Endpoint is not accepted", "applies only to Agent Runtimes"],
+        ["RequireServiceS3Endpoint is not accepted", "applies to Agent Runtimes only"],
         id="agent-runtime-only-s3-endpoint",
     ),
     pytest.param(
