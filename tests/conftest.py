@@ -42,20 +42,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
 
 
+def _offline_environment(patch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, a fixed region, no profile, config files or metadata endpoint, and no
+    CODE_INTERPRETER_* variables: nothing the shell holds (a profile, keys, SSO) is used."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "CODE_INTERPRETER_")):
+            patch.delenv(name)
+    for key, value in {
+        **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+    }.items():
+        patch.setenv(key, value)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_real_aws() -> Iterator[None]:
-    """No test may reach AWS: fake credentials, a fixed region, and no metadata endpoint."""
+    """The same for session fixtures (a synthesized app, the IAM evaluator)."""
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }.items():
-            patch.setenv(key, value)
-        for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            patch.delenv(key, raising=False)
+        _offline_environment(patch)
         yield
 
 
@@ -67,7 +75,9 @@ def fixture_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 
 @pytest.fixture(scope="session")
 def variant_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """Settings the shipped cdk.json does not use: pinned env, VPC and PUBLIC modes."""
+    """Settings the shipped cdk.json does not use: pinned account and region, VPC and PUBLIC
+    modes, certificates with a customer-managed key, file systems, alarm settings and the
+    GitHub roles of CI."""
     return synthesize(
         VARIANT_ENVIRONMENTS, tmp_path_factory.mktemp("variants"), github=VARIANT_GITHUB
     )
@@ -83,20 +93,11 @@ def iam_evaluator() -> Iterator[IamEvaluator]:
 
 @pytest.fixture(autouse=True)
 def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test: fake credentials, no config files or metadata, and no HTTP request at all.
+    """Every test: the offline environment above, and no HTTP request at all.
 
-    Whatever the shell holds (a profile, keys, SSO), nothing in the suite can reach AWS: a
-    request that no fake or stub answers fails the test instead of leaving the machine.
+    A request that no fake or stub answers fails the test instead of leaving the machine.
     """
-    for key, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    for key in ("AWS_PROFILE", "AWS_DATA_PATH", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
-        monkeypatch.delenv(key, raising=False)
+    _offline_environment(monkeypatch)
 
     def refuse_network(*_: Any, **__: Any) -> None:
         raise AssertionError("a test tried to reach the network")

@@ -16,7 +16,8 @@ the caller's identity policies from the synthesized template decide, and a denia
 with AccessDeniedException. What AWS states only in prose is enforced too: a code interpreter
 refuses `vpcConfig.requireServiceS3Endpoint`; certificates are read from Secrets Manager with the
 caller's credentials; the first VPC-mode interpreter of an account needs the caller to create
-AgentCore's network service-linked role.
+AgentCore's network service-linked role. Without an `Authorizer` the fake enforces no IAM at
+all: only tests of the model's shapes and of the service's own behaviour build it so.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from iam_simulation import Authorizer, IamRequest, Principal
 from agentcore_api.constraints import (
     AGENT_RUNTIME_ONLY_VPC_MEMBERS,
     FILESYSTEM_KINDS,
+    TAGS,
 )
 from agentcore_api.resources import (
     NETWORK_SERVICE_LINKED_ROLE_NAME,
@@ -246,11 +248,11 @@ class ControlPlaneFake:
         operation_model = self._model.operation_model(operation)
         params = self._read_wire_request(request, operation_model)
         fault = self._faults[operation].popleft() if self._faults[operation] else None
-        if fault is not None:
-            self.calls.append(Call(operation, params, fault.code))
-            return self._error(request, fault.code, fault.message, fault.extra)
         try:
+            # IAM first, as AWS does: an injected fault answers only a call IAM allows.
             self._authorize(operation, params)
+            if fault is not None:
+                raise ServiceError(fault.code, fault.message, fault.extra)
             status, body = getattr(self, f"_op_{operation}")(params)
         except ServiceError as error:
             self.calls.append(Call(operation, params, error.code))
@@ -428,9 +430,7 @@ class ControlPlaneFake:
         assert self.caller is not None, "the test did not say who calls the control plane"
         requests = self.iam_requests(operation, params)
         subject = requests[0]
-        missing = subject.resource != "*" and not any(
-            key.startswith("aws:ResourceTag/") for key in subject.context
-        )
+        missing = subject.resource != "*" and self._find_by_arn(subject.resource) is None
         if missing and not self.missing_interpreter_denied:
             return  # the operation itself answers ResourceNotFoundException
         denial = self.authorizer.first_denial(self.caller, requests)
@@ -660,10 +660,10 @@ class ControlPlaneFake:
 
     @staticmethod
     def _check_tags(tags: Mapping[str, str]) -> None:
-        if len(tags) > 50:
+        if not TAGS.allows(len(tags)):
             raise ServiceError(
                 "ValidationException",
-                f"A resource can have at most 50 tags, got {len(tags)}",
+                f"A resource can have at most {TAGS.max_items} tags, got {len(tags)}",
                 {"reason": "FieldValidationFailed"},
             )
         if any(key.lower().startswith("aws:") for key in tags):
@@ -749,7 +749,8 @@ def check_against_shape(shape: Shape, value: Any, path: str) -> None:
         enum = meta.get("enum")
         assert not enum or value in enum, f"{reject}: not one of {enum}"
         pattern = meta.get("pattern")
-        assert pattern is None or re.fullmatch(pattern, value, re.DOTALL), (
+        # As agentcore_api.model reads the model's patterns: ASCII classes, no line breaks.
+        assert pattern is None or re.fullmatch(pattern, value, re.ASCII), (
             f"{reject}: does not match {pattern}"
         )
     elif kind in ("integer", "long"):

@@ -28,7 +28,6 @@ from agentcore_api.resources import BUILT_IN_INTERPRETER_ID, custom_interpreter_
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATOR = ROOT / "tests" / "iam_evaluator.mjs"
-IAM_DATA_PACKAGE = ROOT / "node_modules" / "@cloud-copilot" / "iam-data" / "package.json"
 # The pinned Node 24 from package.json; `make` puts it first on PATH, a bare pytest may not.
 PINNED_NODE = ROOT / "node_modules" / ".bin" / "node"
 
@@ -94,7 +93,6 @@ class IamEvaluator:
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self._next_id = 0
-        self.evaluations = 0
 
     def evaluate(
         self,
@@ -102,7 +100,6 @@ class IamEvaluator:
         request: IamRequest,
         *,
         resource_policy: Mapping[str, Any] | None = None,
-        resource_account: str | None = None,
     ) -> Decision:
         simulation = {
             "identityPolicies": [
@@ -115,7 +112,7 @@ class IamEvaluator:
                 "action": request.action,
                 "resource": {
                     "resource": request.resource,
-                    "accountId": resource_account or _account_of(request.resource, principal),
+                    "accountId": _account_of(request.resource, principal),
                 },
                 "contextVariables": {
                     key: list(value) if isinstance(value, tuple) else value
@@ -155,7 +152,6 @@ class IamEvaluator:
                 raise EvaluatorError(f"the IAM evaluator stopped (exit code {process.poll()})")
             answer: dict[str, Any] = json.loads(line)
             assert answer["id"] == self._next_id, answer
-            self.evaluations += 1
             return answer
 
     def _started(self) -> subprocess.Popen[str]:
@@ -177,11 +173,6 @@ class IamEvaluator:
             self._process.stdin.close()
             self._process.wait(timeout=10)
         self._process = None
-
-
-def iam_data_version() -> str:
-    """Version of the Service Authorization data the evaluator uses (its date is in it)."""
-    return str(json.loads(IAM_DATA_PACKAGE.read_text())["version"])
 
 
 def _account_of(resource: str, principal: Principal) -> str:
@@ -541,7 +532,13 @@ class StackResources:
         return None
 
     def allow_statements(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """Every Allow statement of every identity policy in the template, with its owner."""
+        """Every Allow statement of every identity and resource policy in the template (roles'
+        trust policies aside: they grant sts actions to principals), with its owner."""
+        resource_policies = {
+            "AWS::S3::BucketPolicy": "PolicyDocument",
+            "AWS::SNS::TopicPolicy": "PolicyDocument",
+            "AWS::KMS::Key": "KeyPolicy",
+        }
         for logical_id, resource in self.resources.items():
             properties = resource.get("Properties", {})
             documents: list[Any] = []
@@ -551,6 +548,8 @@ class StackResources:
                 documents.extend(
                     policy["PolicyDocument"] for policy in properties.get("Policies", [])
                 )
+            if resource["Type"] in resource_policies:
+                documents.append(properties[resource_policies[resource["Type"]]])
             for document in documents:
                 for statement in self.resolve(document)["Statement"]:
                     if statement["Effect"] == "Allow":
@@ -623,7 +622,10 @@ class IamGate:
         context["iam_requests"] = list(self.describe(model.name, params))
 
     def _decide(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
-        denial = self.authorizer.first_denial(self.principal, context.pop("iam_requests", []))
+        # Every call is described before it is decided: no request, no silent pass.
+        requests = context.pop("iam_requests")
+        assert requests, "the describer gave no IAM request for this call"
+        denial = self.authorizer.first_denial(self.principal, requests)
         if denial is None:
             return None
         return _DeniedHttpResponse(), {

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / "node_modules" / "@cloud-copilot" / "iam-data" / "data"
-# Condition keys every request may carry (IAM's global keys); tag keys are not among them.
+# Tag condition keys: not global, each action or resource type lists those it supports.
 _TAG_KEYS = re.compile(r"aws:(RequestTag|ResourceTag)/.+|aws:TagKeys", re.IGNORECASE)
 
 

@@ -318,7 +318,7 @@ class FakeCodeInterpreterService:
         self.s3_client: Any = None
         self.drop_uploads = False
         # Called with each new session: mounts the interpreter's file systems (or raises
-        # ServiceErrorRaised to fail the start, as a mount the service cannot make would).
+        # MountFailedError to fail the start, as a mount the service cannot make would).
         self.mount_file_systems: Callable[[FakeSession], None] | None = None
         self.stop_error: ServiceError | None = None
         # The service may return fewer items than maxResults; a limit forces small pages.

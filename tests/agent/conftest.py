@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from agentcore_fake import (
     FakeCodeInterpreterService,
     publish_stack_parameters,
 )
-from botocore.httpsession import URLLib3Session
 from moto import mock_aws
 from moto.core.models import botocore_stubber
 
@@ -29,24 +27,13 @@ FAKE_CREDENTIAL = "testing"
 
 
 @pytest.fixture(autouse=True)
-def isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Fake credentials, no config files, no instance metadata, and no real HTTP at all."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "CODE_INTERPRETER_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_CREDENTIAL)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIAL)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_CREDENTIAL)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-
-    def refuse_network(*_: Any, **__: Any) -> None:
-        raise AssertionError("a test tried to send a real HTTP request")
-
-    monkeypatch.setattr(URLLib3Session, "send", refuse_network)
-    # Default outputs/<env>.json lookups must not find a developer's real deploy outputs.
+def isolated_aws_environment(
+    _offline_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On top of the suite's offline AWS (tests/conftest.py): only AWS_DEFAULT_REGION names a
+    region, so resolve's tests set AWS_REGION themselves; and a working directory of its own,
+    so default outputs/<env>.json lookups never find a developer's real deploy outputs."""
+    monkeypatch.delenv("AWS_REGION")
     monkeypatch.chdir(tmp_path)
 
 

@@ -380,16 +380,19 @@ def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
     mounted = dataclasses.replace(config, mounts=(Mount("/mnt/datasets", "s3files", True),))
     session = CodeInterpreterSession(mounted, clients=clients)
 
-    async def scenario(client: Client) -> tuple[str | None, CallToolResult, CallToolResult]:
+    async def scenario(
+        client: Client,
+    ) -> tuple[str | None, CallToolResult, CallToolResult, CallToolResult]:
         listing = await client.call_tool("list_files", {"path": "/mnt/datasets"})
+        reading = await client.call_tool("read_file", {"path": "/mnt/datasets/orders.csv"})
         outside = await client.call_tool("read_file", {"path": "/mnt/other/x.csv"})
-        return client.instructions, listing, outside
+        return client.instructions, listing, reading, outside
 
     async def connect() -> Any:
         async with Client(build_server(session, mounts=mounted.mounts), mode="legacy") as client:
             return await scenario(client)
 
-    instructions, listing, outside = anyio.run(connect)
+    instructions, listing, reading, outside = anyio.run(connect)
 
     assert instructions is not None
     assert instructions.startswith(
@@ -400,5 +403,9 @@ def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
     assert fake_service.invokes("listFiles")[0].params["arguments"] == {
         "directoryPath": "/mnt/datasets"
     }
+    # Passed to the sandbox as it is (where this fake has no such file), not refused.
+    (read,) = fake_service.invokes("readFiles")
+    assert read.params["arguments"] == {"paths": ["/mnt/datasets/orders.csv"]}
+    assert "File not found: /mnt/datasets/orders.csv" in text_of(reading)
     assert outside.is_error is True
     assert "or a path under a mounted file system: /mnt/datasets" in text_of(outside)

@@ -201,7 +201,8 @@ class TestSessionLifecycle:
         clients: AwsClients,
         fake_service: FakeCodeInterpreterService,
     ) -> None:
-        fake_service.add_session(status="TERMINATED")
+        # Its name is the one asked for: only its status keeps it from being reused.
+        fake_service.add_session(name="eda-run", status="TERMINATED")
 
         with make_session(
             config, clients, session_name="eda-run", session_timeout_seconds=1200
@@ -813,6 +814,7 @@ class TestTasks:
 
         assert fake_service.calls("InvokeCodeInterpreter")[-1].params["name"] == "getTask"
         assert len(fake_service.invokes("getTask")) == 3
+        assert fake_service.invokes("stopTask") == []
 
     def test_waiting_on_an_answer_without_a_status_stops_at_once(
         self,

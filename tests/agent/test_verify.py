@@ -27,6 +27,7 @@ from moto.core.models import botocore_stubber
 from synthesis import FIXTURE_ENVIRONMENTS, VARIANT_ENVIRONMENTS, SynthesizedApp
 
 from agent.clients import client_config
+from agentcore_api.constraints import FILESYSTEM_KINDS
 from agentcore_api.naming import derived_name
 from agentcore_api.resources import BUILT_IN_INTERPRETER_ID, STACK_TAG_KEY
 from scripts import verify
@@ -42,10 +43,6 @@ def control_client(fake: ControlPlaneFake, session: boto3.Session) -> Any:
     client.meta.events.unregister("before-send", botocore_stubber)
     fake.attach(client)
     return client
-
-
-def mount_member(file_system_arn: str) -> str:
-    return "s3FilesConfiguration" if ":s3files:" in file_system_arn else "efsConfiguration"
 
 
 def create_as_configured(
@@ -71,17 +68,16 @@ def create_as_configured(
             {"location": {"secretsManager": {"secretArn": arn}}}
             for arn in config.certificate_secret_arns
         ]
-    mounts = getattr(config, "filesystems", ())
-    if mounts:
+    if config.filesystems:
         request["filesystemConfigurations"] = [
             {
-                mount_member(mount.file_system_arn): {
+                FILESYSTEM_KINDS[mount.kind.value].member: {
                     "fileSystemArn": mount.file_system_arn,
                     "accessPointArn": mount.access_point_arn,
                     "mountPath": mount.mount_path,
                 }
             }
-            for mount in mounts
+            for mount in config.filesystems
         ]
     return str(client.create_code_interpreter(**request)["codeInterpreterId"])
 
@@ -93,7 +89,6 @@ class World:
     fake: ControlPlaneFake
     config: Any
     interpreter_id: str
-    session: boto3.Session
     workdir: Path
     clients: verify.Clients
 
@@ -149,7 +144,7 @@ def world(moto_aws: None, boto_session: boto3.Session, tmp_path: Path) -> World:
     )
     ssm = boto_session.client("ssm", region_name=REGION, config=client_config())
     clients = verify.Clients(REGION, lambda: client, lambda: ssm)
-    return World(fake, config, interpreter_id, boto_session, tmp_path, clients)
+    return World(fake, config, interpreter_id, tmp_path, clients)
 
 
 def drift_lines(lines: list[str]) -> dict[str, str]:
@@ -290,55 +285,25 @@ def test_a_deleted_interpreter_is_reported_not_crashed_on(world: World) -> None:
     assert "make deploy ENV=private" in line
 
 
-@dataclasses.dataclass(frozen=True)
-class Mount:
-    file_system_arn: str
-    access_point_arn: str
-    mount_path: str
-
-
-class WithMounts:
-    """A configuration carrying `filesystems`, as one that mounts file systems will."""
-
-    def __init__(self, config: EnvironmentConfig, mounts: tuple[Mount, ...]) -> None:
-        self._config = config
-        self.filesystems = mounts
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._config, name)
-
-
-EFS = "arn:aws:elasticfilesystem:us-east-1:123456789012"
-MOUNTS = (
-    Mount(f"{EFS}:file-system/fs-0123abcd", f"{EFS}:access-point/fsap-0a1b2c3d", "/mnt/shared/"),
-)
-
-
-def test_file_systems_are_compared_when_the_configuration_has_them(
-    world: World, boto_session: boto3.Session
-) -> None:
-    config = WithMounts(world.config, MOUNTS)
+def test_file_systems_are_compared_when_the_configuration_has_them(world: World) -> None:
     client = world.clients.control
-    mounted = create_as_configured(client, config, digest=b"\x02" * 32)
-    checks = verify.compare(
-        config,  # type: ignore[arg-type]
-        client.get_code_interpreter(codeInterpreterId=mounted),
-        world.fake.interpreter(mounted).tags,
-        execution_role_arn=ROLE_ARN,
-    )
+    live = client.get_code_interpreter(codeInterpreterId=world.interpreter_id)
+    tags = world.fake.interpreter(world.interpreter_id).tags
+    s3files, efs = world.config.filesystems
+
+    checks = verify.compare(world.config, live, tags, execution_role_arn=ROLE_ARN)
+
     assert not [check for check in checks if check.drifted]
     (check,) = [check for check in checks if check.name == "filesystems"]
+    # Sorted by file system; mount paths without their trailing slash.
     assert check.line() == (
-        f"OK    filesystems: [/mnt/shared <- {EFS}:access-point/fsap-0a1b2c3d"
-        f" ({EFS}:file-system/fs-0123abcd)]"
+        f"OK    filesystems: [/mnt/shared <- {efs.access_point_arn} ({efs.file_system_arn}),"
+        f" /mnt/datasets <- {s3files.access_point_arn} ({s3files.file_system_arn})]"
     )
 
     # The same interpreter against a configuration that no longer mounts anything.
     without = verify.compare(
-        WithMounts(world.config, ()),  # type: ignore[arg-type]
-        client.get_code_interpreter(codeInterpreterId=mounted),
-        world.fake.interpreter(mounted).tags,
-        execution_role_arn=ROLE_ARN,
+        dataclasses.replace(world.config, filesystems=()), live, tags, execution_role_arn=ROLE_ARN
     )
     (drifted,) = [check for check in without if check.drifted]
     assert drifted.line().startswith("DRIFT filesystems: live [/mnt/shared <- ")
@@ -496,7 +461,6 @@ def test_ci_verify_role_reads_everything_verify_needs_and_cannot_delete(
         control_plane,
         config,
         deployment.interpreter_id,
-        boto_session,
         tmp_path,
         verify.Clients(REGION, lambda: client, lambda: ssm),
     )

@@ -183,7 +183,7 @@ def test_the_handlers_cannot_act_outside_their_stack(deployment: Deployment) -> 
             ),
         )
     allowed = {
-        reason: authorizer.check(principal, request).request.describe()
+        reason: request.describe()
         for reason, (principal, request) in denied.items()
         if authorizer.check(principal, request).allowed
     }

@@ -4,7 +4,7 @@ unconfirmed destroy before anything runs, and targets that run the right CDK com
 Every test runs make in a stand-in project: the real Makefile, scripts and code (linked), the
 installed toolchains (linked, so nothing is installed), a fixture cdk.json (never the operator's),
 and a stand-in `cdk` that records what it was asked and reaches nothing. Credentials and config
-files point nowhere; nothing here can reach AWS.
+files point nowhere, and HTTP(S) goes to a closed local port: nothing here can reach AWS.
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ class Project:
                 "AWS_ACCESS_KEY_ID": "AKIAMAKEFILETESTKEY1",
                 "AWS_SECRET_ACCESS_KEY": "make/test/secret",
                 "AWS_REGION": "us-east-1",
+                # Anything that still tried to reach AWS (boto3 honours these) gets nowhere.
+                "HTTPS_PROXY": "http://127.0.0.1:9",
+                "HTTP_PROXY": "http://127.0.0.1:9",
+                "NO_PROXY": "",
                 "STAND_IN_LOG": str(self.log),
                 "STAND_IN_EXIT": str(cdk_exit),
                 **(environ or {}),

@@ -12,13 +12,13 @@ import json
 from typing import Any
 
 import pytest
+from cfn_driver import RESOURCE_TYPE as CUSTOM_RESOURCE
 from iam_simulation import IamEvaluator, IamRequest, Principal, StackResources
 from synthesis import ALARM_EMAILS, ALARM_TOPIC_ARN, FIXTURE_ENVIRONMENT_NAMES, SynthesizedApp
 from template_queries import lambda_with_handler, only_resource, resources_of_type
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 NAMESPACE = "AWS/Bedrock-AgentCore"
-CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
 ALARM_IDS = {
     "DeployHandlerErrors",
     "DeployFailedOrTimedOut",

@@ -1,10 +1,12 @@
 """No dead grants: every Allow statement of every synthesized template can take effect on AWS.
 
-Checked against the Service Authorization Reference (tests/service_reference.py): each action
-exists; each resource can match a resource of a type the action applies to (an action without
-resource types only on "*"); each condition key is global or one the action or its resource
-type supports. A statement failing any of these looks like least privilege and never matches:
-the mistake behind "CreateCodeInterpreter granted on code-interpreter-custom/*".
+Identity policies, and the bucket, topic and key policies. Checked against the Service
+Authorization Reference (tests/service_reference.py): each action exists and applies to a type
+of at least one resource of its statement (an action without resource types only to "*"), each
+resource is of a type one of the statement's actions applies to, and each condition key is
+global or one the action or its resource type supports. A statement failing any of these
+looks like least privilege and never matches: the mistake behind "CreateCodeInterpreter granted
+on code-interpreter-custom/*".
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfn_driver import RESOURCE_TYPE
 from iam_simulation import StackResources
 from service_reference import (
     actions_matching,
@@ -38,25 +41,38 @@ def synthesized_templates(*apps: SynthesizedApp) -> Iterator[tuple[str, dict[str
 
 def dead_grants(stack_name: str, template: dict[str, Any]) -> list[str]:
     stack = StackResources(template, stack_name=stack_name, account=ACCOUNT, region=REGION)
-    for logical_id in stack.logical_ids("Custom::AgentCoreCodeInterpreter"):
+    for logical_id in stack.logical_ids(RESOURCE_TYPE):
         interpreter_id = "codeinterpreter_x-0123456789"
         arn = stack.arn("bedrock-agentcore", f"code-interpreter-custom/{interpreter_id}")
         stack.set_custom(logical_id, interpreter_id, {"CodeInterpreterArn": arn})
     problems = []
     for owner, statement in stack.allow_statements():
         where = f"{stack_name}/{owner} {statement.get('Sid', '')}".strip()
-        for pattern in as_list(statement["Action"]):
-            actions = actions_matching(pattern)
+        # IAM grants every action of a statement on every resource of it: an action is dead
+        # when no resource of the statement can be of a type it applies to, a resource when no
+        # action can apply to it. (aws-cdk-lib's auto-delete policy grants s3:DeleteObject* on
+        # a bucket and its objects: alive, through the objects.)
+        resources = as_list(statement["Resource"])
+        granted = {pattern: actions_matching(pattern) for pattern in as_list(statement["Action"])}
+        for pattern, actions in granted.items():
             if not actions:
                 problems.append(f"{where}: no action {pattern} exists")
-            for action in actions:
-                for resource in as_list(statement["Resource"]):
-                    if not resource_can_match(action, resource):
-                        problems.append(f"{where}: {pattern} can never apply to {resource}")
-                for operator, keys in statement.get("Condition", {}).items():
-                    for key in keys:
-                        if not condition_key_supported(action, key):
-                            problems.append(f"{where}: {pattern} never sets {operator} {key}")
+            elif not any(resource_can_match(a, r) for a in actions for r in resources):
+                problems.append(f"{where}: {pattern} can never apply to {', '.join(resources)}")
+            for operator, keys in statement.get("Condition", {}).items():
+                for key in keys:
+                    if actions and not any(condition_key_supported(a, key) for a in actions):
+                        problems.append(f"{where}: {pattern} never sets {operator} {key}")
+        # A resource no action applies to, in a statement that otherwise takes effect.
+        alive = [
+            action
+            for actions in granted.values()
+            for action in actions
+            if any(resource_can_match(action, r) for r in resources)
+        ]
+        for resource in resources:
+            if alive and not any(resource_can_match(a, resource) for a in alive):
+                problems.append(f"{where}: no action of the statement applies to {resource}")
     return problems
 
 
@@ -93,6 +109,13 @@ def test_the_check_finds_the_grants_aws_would_never_apply() -> None:
                                 "Action": "s3:GetObject",
                                 "Resource": "arn:aws:s3:::bucket",
                             },
+                            # Alive through the objects, dead on the bucket itself.
+                            {
+                                "Sid": "DeadResource",
+                                "Effect": "Allow",
+                                "Action": "s3:GetObject",
+                                "Resource": ["arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket"],
+                            },
                             {
                                 "Sid": "NoSuchAction",
                                 "Effect": "Allow",
@@ -127,6 +150,7 @@ def test_the_check_finds_the_grants_aws_would_never_apply() -> None:
     assert [problem.split(":")[0].split()[-1] for problem in problems] == [
         "NoResourceType",
         "WrongResourceType",
+        "DeadResource",
         "NoSuchAction",
         "KeyNeverSet",
     ]

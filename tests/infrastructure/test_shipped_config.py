@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfn_driver import RESOURCE_TYPE as CUSTOM_RESOURCE
 from synthesis import ROOT, SynthesizedApp, shipped_cdk_context, synthesize_context
 
 from stacks.config import load_environments
-
-CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
 
 
 def check_cdk_json(path: Path, outdir: Path) -> SynthesizedApp:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from cfn_driver import RESOURCE_TYPE as CUSTOM_RESOURCE
 from synthesis import (
     FIXTURE_ENVIRONMENT_NAMES,
     FIXTURE_ENVIRONMENTS,
@@ -30,8 +31,6 @@ from template_queries import (
 from agentcore_api.resources import NETWORK_SERVICE_NAME, SERVICE_PRINCIPAL, STACK_TAG_KEY
 
 AGENTCORE = SERVICE_PRINCIPAL
-CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
-ROLE_ARN_OF_EXECUTION_ROLE = "Arn"
 
 
 def fixture_settings(environment: str) -> dict[str, Any]:
@@ -579,7 +578,9 @@ def test_interpreter_waits_for_its_handlers_permissions(fixture_app: Synthesized
     _, resource = interpreter(template)
     for handler in ("index.on_event", "index.is_complete"):
         _, function = lambda_with_handler(template, handler)
-        for policy in policies_of_role(template, role_of_function(function)):
+        policies = policies_of_role(template, role_of_function(function))
+        assert policies, f"{handler}: its permissions are not in a policy of its own"
+        for policy in policies:
             assert policy in resource["DependsOn"]
 
 
@@ -622,7 +623,7 @@ def test_waiter_state_machine_logs_without_execution_data(fixture_app: Synthesiz
 def test_provider_polls_every_ten_seconds(fixture_app: SynthesizedApp) -> None:
     _, machine = only_resource(fixture_app.templates["dev"], "AWS::StepFunctions::StateMachine")
     definition = json.dumps(machine["Properties"]["DefinitionString"])
-    assert '\\"IntervalSeconds\\":10' in definition
+    assert '\\"IntervalSeconds\\":10,' in definition
 
 
 @pytest.mark.parametrize("environment", FIXTURE_ENVIRONMENT_NAMES)
@@ -751,6 +752,12 @@ def test_mounts_reach_the_interpreter_the_role_and_the_discovery_data(
         {"path": "/mnt/datasets", "type": "s3files", "read_only": True},
         {"path": "/mnt/shared/", "type": "efs", "read_only": False},
     ]
+    (parameter,) = [
+        p["Properties"]
+        for p in resources_of_type(template, "AWS::SSM::Parameter").values()
+        if p["Properties"]["Name"].endswith("/mounts")
+    ]
+    assert json.loads(parameter["Value"]) == published
 
 
 def test_no_mount_permissions_without_file_systems(fixture_app: SynthesizedApp) -> None:

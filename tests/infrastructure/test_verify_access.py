@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cfn_driver import RESOURCE_TYPE as CUSTOM_RESOURCE
 from synthesis import FIXTURE_ENVIRONMENT_NAMES, VARIANT_GITHUB, SynthesizedApp
 from template_queries import (
     managed_policy_described,
@@ -18,8 +19,6 @@ from template_queries import (
 )
 
 from agentcore_api.resources import STACK_TAG_KEY
-
-CUSTOM_RESOURCE = "Custom::AgentCoreCodeInterpreter"
 
 
 def statements(template: dict[str, Any], policy_id: str) -> dict[str, dict[str, Any]]:

@@ -100,6 +100,15 @@ def test_every_key_overrides_its_default() -> None:
     assert config.agent_role_arns == ("arn:aws:iam::123456789012:role/agents/analyst",)
     assert config.certificate_secret_arns == (CERTIFICATE_ARN,)
     assert config.certificate_kms_key_arns == (KEY_ARN,)
+    # Nothing else kept its default but what has tests of its own (test_monitoring_config.py,
+    # the file-system tests below): a new key cannot be missed here.
+    defaults = load_one({})
+    unchanged = {
+        field.name
+        for field in dataclasses.fields(config)
+        if getattr(config, field.name) == getattr(defaults, field.name)
+    }
+    assert unchanged == {"name", "monitoring", "filesystems"}
 
 
 def test_configs_are_frozen() -> None:

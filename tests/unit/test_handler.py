@@ -707,6 +707,26 @@ def test_name_held_by_an_interpreter_of_another_stack_is_not_adopted(world: Worl
     )
 
 
+@pytest.mark.parametrize("vanished_denied", [True, False], ids=["gone-denied", "gone-not-found"])
+def test_an_interpreter_that_lost_its_tags_is_out_of_the_handlers_reach(
+    world: World, vanished_denied: bool
+) -> None:
+    # However AWS answers for interpreters that are gone, this one exists: IAM decides.
+    world.fake.missing_interpreter_denied = vanished_denied
+    interpreter_id = world.driver.create_stack(world.sandbox).first.physical_id
+    # Every tag, the mark among them, removed outside CloudFormation: IAM no longer lets this
+    # stack's handler touch it (a request without aws:ResourceTag keys is still IAM's to decide).
+    world.fake.interpreter(interpreter_id).tags.clear()
+
+    op = world.driver.delete_stack()
+
+    assert op.first.status == "FAILED"
+    assert [call.outcome for call in world.fake.calls_to("DeleteCodeInterpreter")] == [
+        "AccessDeniedException"
+    ]
+    assert world.fake.exists(interpreter_id)
+
+
 @pytest.mark.parametrize("denied", [True, False], ids=["access-denied", "not-found"])
 def test_delete_of_a_vanished_interpreter_succeeds_whatever_aws_answers(
     world: World, denied: bool
@@ -1069,7 +1089,15 @@ def test_largest_request_the_handler_can_send_is_valid_for_the_model(index: Modu
             ],
             Name="n" * constraints.MAX_INTERPRETER_NAME_LENGTH,
             Description="x" * (constraints.DESCRIPTION.max_length or 0),
-            Tags=[{"Key": f"key{n}", "Value": "v" * 256} for n in range(49)],
+            Tags=[
+                {"Key": f"key{n}", "Value": "v" * 256} for n in range(constraints.MAX_TEMPLATE_TAGS)
+            ],
+            # The documented maximum of each kind, with the longest mount paths.
+            FilesystemConfigurations=[
+                make(f"/mnt/{kind}{n}".ljust(constraints.MOUNT_PATH.max_length or 0, "x"))
+                for kind, make in (("s3files", s3files), ("efs", efs))
+                for n in range(constraints.FILESYSTEM_KINDS[kind].max_mounts)
+            ],
         )
     )
     stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/CodeInterpreter-dev/guid"
@@ -1080,6 +1108,9 @@ def test_largest_request_the_handler_can_send_is_valid_for_the_model(index: Modu
 
     check_against_shape(create_input, params, "CreateCodeInterpreter")
     assert len(params["tags"]) == constraints.TAGS.max_items
+    assert len(params["filesystemConfigurations"]) == sum(
+        kind.max_mounts for kind in constraints.FILESYSTEM_KINDS.values()
+    )
     assert "requireServiceS3Endpoint" not in params["networkConfiguration"]["vpcConfig"]
 
 
