@@ -1,6 +1,7 @@
 """Facts about the AgentCore API that the stacks, the custom-resource handler and the agent
 package share, so that each is stated once.
 
+- `model_files`: which service models, and where the shipped control-plane copy lives.
 - `model`: reads AWS's service models (the control-plane model shipped in `models/`, the data-plane
   model of the installed botocore) and turns their shapes into rules.
 - `constraints`: the rules this project checks before calling the API (names, ids, ARNs, list

@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from agentcore_api.model import LIST_ITEM, MAP_KEY, MAP_VALUE, ServiceModel, SizeRule, StringRule
-from agentcore_api.resources import BUILT_IN_INTERPRETER_ID
-
-CONTROL_PLANE_SERVICE: Final = "bedrock-agentcore-control"
-CONTROL_PLANE_API_VERSION: Final = "2023-06-05"
-DATA_PLANE_SERVICE: Final = "bedrock-agentcore"
-DATA_PLANE_API_VERSION: Final = "2024-02-28"
-# botocore reads models from `<data path>/<service>/<api version>/`; this folder is laid out so.
-MODELS_DIR = Path(__file__).resolve().parent / "models"
-CONTROL_PLANE_MODEL = (
-    MODELS_DIR / CONTROL_PLANE_SERVICE / CONTROL_PLANE_API_VERSION / "service-2.json.gz"
+from agentcore_api.model_files import (
+    CONTROL_PLANE_MODEL,
+    DATA_PLANE_API_VERSION,
+    DATA_PLANE_SERVICE,
 )
+from agentcore_api.resources import BUILT_IN_INTERPRETER_ID
 
 control_plane = ServiceModel.from_file(CONTROL_PLANE_MODEL)
 

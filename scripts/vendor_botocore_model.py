@@ -20,18 +20,30 @@ from pathlib import Path
 
 import botocore
 
-SERVICE = "bedrock-agentcore-control"
-API_VERSION = "2023-06-05"
+# The repository root on the path, as scripts/verify.py does: scripts/ is not a package.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from agentcore_api.model_files import (  # noqa: E402 - after the path is set
+    CONTROL_PLANE_API_VERSION,
+    CONTROL_PLANE_MODEL_DIR,
+    CONTROL_PLANE_SERVICE,
+)
+
 # Only what a client needs to serialize requests, parse replies and resolve the endpoint;
 # paginators and waiters are not used by the handler.
 MODEL_FILES = ("service-2.json.gz", "endpoint-rule-set-1.json.gz")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENDORED_DIR = REPO_ROOT / "agentcore_api" / "models" / SERVICE / API_VERSION
+VENDORED_DIR = CONTROL_PLANE_MODEL_DIR
 
 
 def installed_model_dir() -> Path:
-    return Path(botocore.__file__).resolve().parent / "data" / SERVICE / API_VERSION
+    return (
+        Path(botocore.__file__).resolve().parent
+        / "data"
+        / CONTROL_PLANE_SERVICE
+        / CONTROL_PLANE_API_VERSION
+    )
 
 
 def stale_files(source_dir: Path, target_dir: Path) -> list[str]:
@@ -64,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     missing = [name for name in MODEL_FILES if not (source_dir / name).is_file()]
     if missing:
         print(
-            f"botocore {botocore.__version__} has no {SERVICE} {API_VERSION} model "
+            f"botocore {botocore.__version__} has no {CONTROL_PLANE_SERVICE}"
+            f" {CONTROL_PLANE_API_VERSION} model "
             f"({', '.join(missing)} missing under {source_dir})",
             file=sys.stderr,
         )
@@ -84,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
     vendor(source_dir, VENDORED_DIR)
     print(
-        f"vendored {SERVICE} {API_VERSION} from botocore {botocore.__version__} "
+        f"vendored {CONTROL_PLANE_SERVICE} {CONTROL_PLANE_API_VERSION}"
+        f" from botocore {botocore.__version__} "
         f"into {VENDORED_DIR.relative_to(REPO_ROOT)}"
         + (f" (updated: {', '.join(stale)})" if stale else " (already up to date)")
     )

@@ -15,9 +15,9 @@ from stacks.components import (
     DiscoveryParameters,
     ExecutionRole,
 )
+from stacks.components.github_job_role import GitHubJobRole
 from stacks.components.monitoring import Monitoring
-from stacks.components.smoke_check_role import SmokeCheckRole
-from stacks.components.verify_access import VerifyAccess, VerifyRole
+from stacks.components.verify_access import VerifyAccess
 from stacks.config import EnvironmentConfig, RemovalChoice
 from stacks.deploy_access_config import SmokeCheckAccess
 
@@ -119,12 +119,13 @@ class CodeInterpreterStack(Stack):
         }
         # A CI job that deploys this environment runs its smoke check with an agent's access.
         if smoke_check is not None:
-            self.smoke_check_role = SmokeCheckRole(
+            self.smoke_check_role = GitHubJobRole(
                 self,
                 "SmokeCheckRole",
-                subject=smoke_check.subject,
-                oidc_provider_arn=smoke_check.oidc_provider_arn,
-                access=self.agent_access,
+                job=smoke_check,
+                policy=self.agent_access.policy,
+                description="Assumed by this environment's CI deploy job to run the smoke check"
+                " with an agent's access.",
             )
             outputs["SmokeCheckRoleArn"] = (
                 self.smoke_check_role.role_arn,
@@ -147,12 +148,13 @@ class CodeInterpreterStack(Stack):
         }
         # The smoke check's role holds exactly an agent's access; verification gets its own.
         if smoke_check is not None:
-            self.verify_role = VerifyRole(
+            self.verify_role = GitHubJobRole(
                 self,
                 "VerifyRole",
-                subject=smoke_check.subject,
-                oidc_provider_arn=smoke_check.oidc_provider_arn,
-                access=self.verify_access,
+                job=smoke_check,
+                policy=self.verify_access.policy,
+                description="Assumed by this environment's CI deploy job to run make verify"
+                " (read-only: drift and orphans).",
             )
             outputs["VerifyRoleArn"] = (
                 self.verify_role.role_arn,

@@ -35,14 +35,14 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from agentcore_api import constraints
-from agentcore_api.constraints import (
+from agentcore_api.constraints import is_custom_interpreter_id
+from agentcore_api.model import SizeRule, StringRule
+from agentcore_api.model_files import (
     CONTROL_PLANE_API_VERSION,
     CONTROL_PLANE_MODEL,
     CONTROL_PLANE_SERVICE,
     MODELS_DIR,
-    is_custom_interpreter_id,
 )
-from agentcore_api.model import SizeRule, StringRule
 from agentcore_api.naming import derived_name
 from agentcore_api.resources import STACK_TAG_KEY, stack_name_of
 

@@ -6,7 +6,7 @@ from stacks.components.code_interpreter import CodeInterpreter
 from stacks.components.discovery_parameters import DiscoveryParameters
 from stacks.components.execution_role import ExecutionRole
 from stacks.components.github_deploy_role import GitHubDeployRole
-from stacks.components.smoke_check_role import SmokeCheckRole
+from stacks.components.github_job_role import GitHubJobRole
 
 __all__ = [
     "AgentAccess",
@@ -15,5 +15,5 @@ __all__ = [
     "DiscoveryParameters",
     "ExecutionRole",
     "GitHubDeployRole",
-    "SmokeCheckRole",
+    "GitHubJobRole",
 ]

@@ -21,7 +21,6 @@ from stacks.components.code_interpreter import (
     stack_tag_condition,
 )
 from stacks.components.discovery_parameters import DiscoveryParameters
-from stacks.components.smoke_check_role import github_job_role
 
 
 class VerifyAccess(Construct):
@@ -81,31 +80,3 @@ class VerifyAccess(Construct):
                 ),
             },
         )
-
-
-class VerifyRole(Construct):
-    """Trusted by one GitHub token subject (the environment's deploy job), holding exactly the
-    stack's VerifyAccess policy."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        subject: str,
-        oidc_provider_arn: str | None,
-        access: VerifyAccess,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.role = github_job_role(
-            self,
-            subject=subject,
-            oidc_provider_arn=oidc_provider_arn,
-            description="Assumed by this environment's CI deploy job to run make verify"
-            " (read-only: drift and orphans).",
-        )
-        access.policy.attach_to_role(self.role)
-
-    @property
-    def role_arn(self) -> str:
-        return self.role.role_arn

@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from agentcore_api import constraints
+from agentcore_api import constraints, model_files
 from agentcore_api.discovery import MOUNT_KINDS
 from agentcore_api.model import LIST_ITEM, ModelError, StringRule
 from stacks.config import ConfigError, MountKind, load_environments
@@ -23,7 +23,7 @@ from stacks.config import ConfigError, MountKind, load_environments
 def botocore_control_plane() -> Any:
     """The installed botocore's copy of the model, parsed by botocore itself."""
     return botocore.session.get_session().get_service_model(
-        constraints.CONTROL_PLANE_SERVICE, constraints.CONTROL_PLANE_API_VERSION
+        model_files.CONTROL_PLANE_SERVICE, model_files.CONTROL_PLANE_API_VERSION
     )
 
 
