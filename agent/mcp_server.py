@@ -6,8 +6,9 @@ calling model can read them and correct itself; the server process keeps running
 
 The server runs in a session of its own (named ``mcp-server-<random>``) unless
 ``--session-name`` or ``CODE_INTERPRETER_SESSION_NAME`` names one to pick up again; it never
-attaches to another caller's session. boto3 and the session machinery load on the first tool
-call, so the MCP host gets its ``initialize`` answer quickly.
+attaches to another caller's session. The protocol is ``agent.mcp_stdio`` (standard library
+only); boto3 and the session machinery load on the first tool call, so the MCP host gets its
+``initialize`` answer quickly.
 """
 
 from __future__ import annotations
@@ -17,13 +18,8 @@ import base64
 import logging
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
-
-import anyio.to_thread
-from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent
-from pydantic import Field
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from agent.cli import (
     add_interpreter_arguments,
@@ -33,6 +29,15 @@ from agent.cli import (
 )
 from agent.errors import AgentError, ArtifactError, SessionError
 from agent.exit_codes import ExitCode, exit_code_for
+from agent.mcp_stdio import (
+    Parameter,
+    StdioServer,
+    ToolResult,
+    ToolSet,
+    error_result,
+    image_block,
+    text_block,
+)
 from agentcore_api.discovery import Mount
 
 if TYPE_CHECKING:
@@ -44,6 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "agentcore-code-interpreter"
+# The project's version (pyproject.toml), reported to MCP hosts.
+SERVER_VERSION = "0.1.0"
 SESSION_NAME_PREFIX = "mcp-server"
 _INSTRUCTIONS = (
     "Runs Python and shell commands in an isolated Amazon Bedrock AgentCore Code Interpreter "
@@ -53,14 +60,14 @@ _INSTRUCTIONS = (
     "save_artifact to keep a file in S3. File paths are relative to the working directory (reading"
     " and listing also accept absolute paths under a mounted file system)."
 )
-TaskId = Annotated[str, Field(description="the task_id that start_command_execution returned")]
-SandboxPath = Annotated[
-    str,
-    Field(
-        description="path relative to the sandbox's working directory, e.g. data.csv (reading"
-        " and saving also take an absolute path under a mounted file system)"
-    ),
-]
+_TASK_ID = Parameter(
+    name="task_id", description="the task_id that start_command_execution returned"
+)
+_SANDBOX_PATH = Parameter(
+    name="path",
+    description="path relative to the sandbox's working directory, e.g. data.csv (reading"
+    " and saving also take an absolute path under a mounted file system)",
+)
 
 
 class SessionOnFirstUse:
@@ -103,157 +110,162 @@ def build_server(
     session: CodeInterpreterSession | Callable[[], CodeInterpreterSession],
     *,
     mounts: Sequence[Mount] = (),
-) -> MCPServer:
+) -> StdioServer:
     """An MCP server whose tools run in ``session`` (or the one a function returns on first use).
 
     The caller owns the session's lifetime. ``mounts`` (the interpreter's file systems) are
     named in the server's instructions.
     """
-    server: MCPServer = MCPServer(SERVER_NAME, instructions=instructions(mounts))
     current: Callable[[], CodeInterpreterSession] = (
         session if callable(session) else lambda: session
     )
+    tools = ToolSet()
 
-    @server.tool()
-    async def execute_python(
-        code: Annotated[str, Field(description="Python source to run in the sandbox")],
-        description: Annotated[
-            str, Field(description="optional one-line purpose, added as a comment")
-        ] = "",
-    ) -> CallToolResult:
-        """Execute Python code in the sandbox and return stdout, stderr and the exit code.
-
-        State (variables, imports, files) persists between calls in the same session.
-        """
+    @tools.tool(
+        "Execute Python code in the sandbox and return stdout, stderr and the exit code.\n\n"
+        "State (variables, imports, files) persists between calls in the same session.",
+        Parameter(name="code", description="Python source to run in the sandbox"),
+        Parameter(
+            name="description",
+            description="optional one-line purpose, added as a comment",
+            required=False,
+            default="",
+        ),
+    )
+    def execute_python(arguments: Arguments) -> ToolResult:
+        code, description = _text(arguments, "code"), arguments["description"]
         source = f"# {description}\n{code}" if description else code
-        return await _run(lambda: _result(current().execute_code(source)))
+        return _guarded(lambda: _result(current().execute_code(source)))
 
-    @server.tool()
-    async def execute_command(
-        command: Annotated[str, Field(description="shell command line to run in the sandbox")],
-    ) -> CallToolResult:
-        """Run a shell command in the sandbox and return stdout, stderr and the exit code."""
-        return await _run(lambda: _result(current().execute_command(command)))
+    @tools.tool(
+        "Run a shell command in the sandbox and return stdout, stderr and the exit code.",
+        Parameter(name="command", description="shell command line to run in the sandbox"),
+    )
+    def execute_command(arguments: Arguments) -> ToolResult:
+        return _guarded(lambda: _result(current().execute_command(_text(arguments, "command"))))
 
-    @server.tool()
-    async def start_command_execution(
-        command: Annotated[str, Field(description="shell command line to run as a task")],
-    ) -> CallToolResult:
-        """Start a long-running shell command as a task and return its task_id at once.
+    @tools.tool(
+        "Start a long-running shell command as a task and return its task_id at once.\n\n"
+        "For work that may take longer than 15 minutes. Poll it with get_task; stop it with"
+        " stop_task. The task ends with the session.",
+        Parameter(name="command", description="shell command line to run as a task"),
+    )
+    def start_command_execution(arguments: Arguments) -> ToolResult:
+        command = _text(arguments, "command")
+        return _guarded(lambda: _result(current().start_command_execution(command)))
 
-        For work that may take longer than 15 minutes. Poll it with get_task; stop it with
-        stop_task. The task ends with the session.
-        """
-        return await _run(lambda: _result(current().start_command_execution(command)))
+    @tools.tool(
+        "Return a task's status (submitted, working, completed, canceled, failed) and output.",
+        _TASK_ID,
+        read_only=True,
+    )
+    def get_task(arguments: Arguments) -> ToolResult:
+        return _guarded(lambda: _result(current().get_task(_text(arguments, "task_id"))))
 
-    @server.tool()
-    async def get_task(task_id: TaskId) -> CallToolResult:
-        """Return a task's status (submitted, working, completed, canceled, failed) and output."""
-        return await _run(lambda: _result(current().get_task(task_id)))
+    @tools.tool("Stop a running task.", _TASK_ID)
+    def stop_task(arguments: Arguments) -> ToolResult:
+        return _guarded(lambda: _result(current().stop_task(_text(arguments, "task_id"))))
 
-    @server.tool()
-    async def stop_task(task_id: TaskId) -> CallToolResult:
-        """Stop a running task."""
-        return await _run(lambda: _result(current().stop_task(task_id)))
+    @tools.tool(
+        "List the files in a sandbox directory.",
+        Parameter(
+            name="path",
+            description="sandbox directory, relative ('.' is the working directory) or an"
+            " absolute path under a mounted file system",
+            required=False,
+            default=".",
+        ),
+        read_only=True,
+    )
+    def list_files(arguments: Arguments) -> ToolResult:
+        return _guarded(lambda: _result(current().list_files(_text(arguments, "path"))))
 
-    @server.tool()
-    async def list_files(
-        path: Annotated[
-            str,
-            Field(
-                description="sandbox directory, relative ('.' is the working directory) or an"
-                " absolute path under a mounted file system"
-            ),
-        ] = ".",
-    ) -> CallToolResult:
-        """List the files in a sandbox directory."""
-        return await _run(lambda: _result(current().list_files(path)))
+    @tools.tool(
+        "Read one file from the sandbox and return its content.", _SANDBOX_PATH, read_only=True
+    )
+    def read_file(arguments: Arguments) -> ToolResult:
+        path = _text(arguments, "path")
+        return _guarded(lambda: _file_result(path, current().read_files([path])))
 
-    @server.tool()
-    async def read_file(path: SandboxPath) -> CallToolResult:
-        """Read one file from the sandbox and return its content."""
-        return await _run(lambda: _file_result(path, current().read_files([path])))
+    @tools.tool(
+        "Copy a sandbox file to the artifact S3 bucket; return its s3:// URI, size and ETag.\n\n"
+        "The object is confirmed with S3 before the URI is returned.",
+        _SANDBOX_PATH,
+        Parameter(
+            name="key", description="optional object key below the artifact prefix", required=False
+        ),
+    )
+    def save_artifact(arguments: Arguments) -> ToolResult:
+        path, key = _text(arguments, "path"), arguments["key"]
+        return _guarded(lambda: _artifact_result(current().save_artifact(path, key=key)))
 
-    @server.tool()
-    async def save_artifact(
-        path: SandboxPath,
-        key: Annotated[
-            str | None,
-            Field(description="optional object key below the artifact prefix"),
-        ] = None,
-    ) -> CallToolResult:
-        """Copy a sandbox file to the artifact S3 bucket; return its s3:// URI, size and ETag.
-
-        The object is confirmed with S3 before the URI is returned.
-        """
-        return await _run(lambda: _artifact_result(current().save_artifact(path, key=key)))
-
-    return server
-
-
-async def _run(call: Callable[[], CallToolResult]) -> CallToolResult:
-    # boto3 blocks; a worker thread keeps the event loop answering while the sandbox works.
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - first tool call
-
-    try:
-        return await anyio.to_thread.run_sync(call)
-    except ArtifactError as error:
-        return _error(str(error), {"stderr": error.stderr})
-    except (AgentError, ClientError, BotoCoreError, ValueError) as error:
-        # Expected failures become tool errors; anything else is a bug and surfaces as one.
-        return _error(f"{type(error).__name__}: {error}", {})
-
-
-def _result(result: ExecutionResult) -> CallToolResult:
-    content: list[ContentBlock] = [TextContent(text=result.summary_text())]
-    for image in result.images:
-        if image.data is not None:
-            content.append(
-                ImageContent(
-                    data=base64.b64encode(image.data).decode("ascii"),
-                    mime_type=image.mime_type or "image/png",
-                )
-            )
-    return CallToolResult(
-        content=content, structured_content=result.to_dict(), is_error=result.failed
+    return StdioServer(
+        name=SERVER_NAME,
+        version=SERVER_VERSION,
+        instructions=instructions(mounts),
+        tools=tools.tools,
     )
 
 
-def _file_result(path: str, result: ExecutionResult) -> CallToolResult:
+Arguments = Mapping[str, str | None]
+
+
+def _text(arguments: Arguments, name: str) -> str:
+    # Required parameters and those with a default are never None (Tool.arguments_from).
+    value = arguments[name]
+    if value is None:
+        raise ValueError(f"{name} is required")
+    return value
+
+
+def _guarded(call: Callable[[], ToolResult]) -> ToolResult:
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - first tool call
+
+    try:
+        return call()
+    except ArtifactError as error:
+        return error_result(str(error), {"stderr": error.stderr})
+    except (AgentError, ClientError, BotoCoreError, ValueError) as error:
+        # Expected failures become tool errors; anything else is a bug (mcp_stdio reports it).
+        return error_result(f"{type(error).__name__}: {error}", {})
+
+
+def _result(result: ExecutionResult) -> ToolResult:
+    content = [text_block(result.summary_text())]
+    for image in result.images:
+        if image.data is not None:
+            encoded = base64.b64encode(image.data).decode("ascii")
+            content.append(image_block(encoded, image.mime_type or "image/png"))
+    return ToolResult(
+        content=tuple(content), structured_content=result.to_dict(), is_error=result.failed
+    )
+
+
+def _file_result(path: str, result: ExecutionResult) -> ToolResult:
     if result.failed:
         return _result(result)
     for item in result.resources:
         if item.text is not None:
-            return CallToolResult(
-                content=[TextContent(text=item.text)],
+            return ToolResult(
+                content=(text_block(item.text),),
                 structured_content={"path": path, "uri": item.uri, "text": item.text},
             )
         if item.data is not None:
             encoded = base64.b64encode(item.data).decode("ascii")
-            return CallToolResult(
-                content=[
-                    TextContent(
-                        text=f"{path} is binary ({len(item.data)} bytes, base64):\n{encoded}"
-                    )
-                ],
+            return ToolResult(
+                content=(
+                    text_block(f"{path} is binary ({len(item.data)} bytes, base64):\n{encoded}"),
+                ),
                 structured_content={"path": path, "uri": item.uri, "base64": encoded},
             )
     if result.text:
         return _result(result)
-    return _error(f"The sandbox returned no content for {path}", {"path": path})
+    return error_result(f"The sandbox returned no content for {path}", {"path": path})
 
 
-def _artifact_result(artifact: Artifact) -> CallToolResult:
+def _artifact_result(artifact: Artifact) -> ToolResult:
     text = f"{artifact.uri} ({artifact.size} bytes, ETag {artifact.etag})"
-    return CallToolResult(content=[TextContent(text=text)], structured_content=artifact.to_dict())
-
-
-def _error(message: str, details: dict[str, Any]) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(text=message)],
-        structured_content={"error": message, **details},
-        is_error=True,
-    )
+    return ToolResult(content=(text_block(text),), structured_content=artifact.to_dict())
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -296,8 +308,9 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
         print(f"error: {error}", file=sys.stderr)
         return exit_code_for(error)
     session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
+    server = build_server(session, mounts=config.mounts)
     try:
-        build_server(session, mounts=config.mounts).run("stdio")
+        serve_on_stdio(server)
     except BaseException:
         # The server's own failure matters more than a failed cleanup; log, don't replace it.
         try:
@@ -312,6 +325,17 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
         print(f"error: {error}", file=sys.stderr)
         return exit_code_for(error)
     return ExitCode.OK
+
+
+def serve_on_stdio(server: StdioServer) -> None:
+    """Serve on this process's stdin and stdout until stdin ends."""
+    protocol_out, console = sys.stdout.buffer, sys.stdout
+    # stdout carries the protocol only: anything else printed while serving goes to stderr.
+    sys.stdout = sys.stderr
+    try:
+        server.serve(sys.stdin.buffer, protocol_out)
+    finally:
+        sys.stdout = console
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@
    ``initialize``, median of 10 runs. The interpreter comes from environment variables, as a
    deployed MCP host would set them, so no AWS call is involved.
 2. Overhead per call: ``CodeInterpreterSession.execute_code`` (what the MCP tool and the Strands
-   tool call) and the MCP ``execute_python`` tool over an in-memory MCP client, each against a
+   tool call) and the MCP ``execute_python`` tool, each against a
    bare boto3 ``invoke_code_interpreter`` on the same data-plane fake (tests/agent), which
-   answers through real botocore.
+   answers through real botocore. The MCP tool is called by the ``mcp`` SDK's client through
+   OS pipes to the server in the same process (tests/agent/mcp_pipes.py), so JSON-RPC framing
+   and the server's worker thread are in the figure; only process start-up is not.
 
 Each measurement is printed as soon as it is done. Timings on a shared machine vary: compare
 medians, and rerun when another job was busy.
@@ -111,6 +113,7 @@ def bench_call_overhead() -> dict[str, float]:
     import boto3  # noqa: PLC0415
     from agentcore_fake import INTERPRETER_ID, FakeCodeInterpreterService, SandboxRun  # noqa: PLC0415
     from mcp import Client  # noqa: PLC0415
+    from mcp_pipes import pipe_transport  # noqa: PLC0415
 
     from agent.clients import AwsClients, client_config, invoke_client_config  # noqa: PLC0415
     from agent.mcp_server import build_server  # noqa: PLC0415
@@ -148,7 +151,7 @@ def bench_call_overhead() -> dict[str, float]:
     api = _per_call("CodeInterpreterSession.execute_code", package)
 
     async def over_mcp() -> float:
-        async with Client(build_server(session), mode="legacy") as client:
+        async with Client(pipe_transport(build_server(session)), mode="legacy") as client:
             arguments = {"code": code}
             for _ in range(WARMUP_CALLS):
                 await client.call_tool("execute_python", arguments)
@@ -160,7 +163,7 @@ def bench_call_overhead() -> dict[str, float]:
             return statistics.median(samples)
 
     tool = anyio.run(over_mcp)
-    print(f"  MCP execute_python (in-memory client): median {tool * 1000:.2f} ms", flush=True)
+    print(f"  MCP execute_python (SDK client over pipes): median {tool * 1000:.2f} ms", flush=True)
     session.close()
     results = {
         "CodeInterpreterSession.execute_code over bare boto3": (api - bare) * 1000,

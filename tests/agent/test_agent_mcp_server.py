@@ -1,13 +1,17 @@
-"""The MCP server, exercised through the SDK's in-memory client transport."""
+"""The MCP server's tools, exercised by the ``mcp`` SDK's client (over pipes, and over stdio)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+import tomllib
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -21,15 +25,19 @@ from agentcore_fake import (
 )
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp_pipes import pipe_transport
 
 from agent.clients import AwsClients
 from agent.mcp_server import (
+    SERVER_VERSION,
     SessionOnFirstUse,
     build_server,
     create_session,
     main,
     parse_arguments,
+    serve_on_stdio,
 )
+from agent.mcp_stdio import StdioServer, Tool, ToolResult, text_block
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
 from agentcore_api.discovery import Mount
@@ -45,6 +53,12 @@ TOOLS = [
     "start_command_execution",
     "stop_task",
 ]
+INITIALIZE_REQUEST = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t"}},
+}
 TRACEBACK = (
     "Traceback (most recent call last):\n"
     '  File "<stdin>", line 1, in <module>\n'
@@ -58,8 +72,8 @@ def run_with_client(
     """Connect a real MCP client to the server over the in-memory transport and run a scenario."""
 
     async def connect() -> Any:
-        # "legacy" drives the JSON-RPC initialize handshake over memory streams, as stdio does.
-        async with Client(build_server(session), mode="legacy") as client:
+        # "legacy": the initialize handshake, as MCP hosts use it over stdio.
+        async with Client(pipe_transport(build_server(session)), mode="legacy") as client:
             return await scenario(client)
 
     return anyio.run(connect)
@@ -366,7 +380,7 @@ def test_the_session_is_created_by_the_first_tool_call_not_by_the_handshake(
         return counts
 
     async def connect() -> list[int]:
-        async with Client(build_server(on_first_use), mode="legacy") as client:
+        async with Client(pipe_transport(build_server(on_first_use)), mode="legacy") as client:
             return await scenario(client)
 
     assert anyio.run(connect) == [0, 0, 1]
@@ -389,7 +403,9 @@ def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
         return client.instructions, listing, reading, outside
 
     async def connect() -> Any:
-        async with Client(build_server(session, mounts=mounted.mounts), mode="legacy") as client:
+        async with Client(
+            pipe_transport(build_server(session, mounts=mounted.mounts)), mode="legacy"
+        ) as client:
             return await scenario(client)
 
     instructions, listing, reading, outside = anyio.run(connect)
@@ -409,3 +425,115 @@ def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
     assert "File not found: /mnt/datasets/orders.csv" in text_of(reading)
     assert outside.is_error is True
     assert "or a path under a mounted file system: /mnt/datasets" in text_of(outside)
+
+
+def test_the_sdk_client_connects_whether_it_probes_for_a_newer_revision_or_not(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    """The SDK's default mode ("auto") probes for the 2026-07-28 revision, then falls back."""
+    fake_service.code_handler = lambda code: SandboxRun(stdout="6\n")
+
+    async def connect(mode: str) -> tuple[str | None, str]:
+        async with Client(pipe_transport(build_server(session)), mode=mode) as client:
+            result = await client.call_tool("execute_python", {"code": "print(1 + 5)"})
+            return client.session.protocol_version, text_of(result)
+
+    assert anyio.run(connect, "auto") == ("2025-11-25", "6")
+    assert anyio.run(connect, "legacy") == ("2025-11-25", "6")
+
+
+def test_strands_mcp_client_runs_code_in_our_interpreter(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    from strands.tools.mcp import MCPClient
+
+    fake_service.code_handler = lambda code: SandboxRun(stdout="42\n")
+
+    with MCPClient(lambda: pipe_transport(build_server(session))) as client:
+        names = sorted(tool.tool_name for tool in client.list_tools_sync())
+        result = client.call_tool_sync(
+            tool_use_id="t-1", name="execute_python", arguments={"code": "print(6 * 7)"}
+        )
+
+    assert names == TOOLS
+    assert result["status"] == "success"
+    assert result["content"][0] == {"text": "42"}
+    (invoke,) = fake_service.invokes("executeCode")
+    assert invoke.params["codeInterpreterIdentifier"] == INTERPRETER_ID
+
+
+def test_what_a_tool_prints_goes_to_stderr_never_into_the_protocol(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def chatty(arguments: Mapping[str, str | None]) -> ToolResult:
+        print("a stray print")
+        return ToolResult(content=(text_block("quiet"),))
+
+    server = StdioServer(
+        name="t",
+        version="1",
+        instructions="",
+        tools=(Tool(name="chatty", description="Prints.", parameters=(), run=chatty),),
+    )
+    server_reads, client_writes = os.pipe()
+    client_reads, server_writes = os.pipe()
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=os.fdopen(server_reads, "rb")))
+    monkeypatch.setattr(sys, "stdout", SimpleNamespace(buffer=os.fdopen(server_writes, "wb")))
+    serving = threading.Thread(target=serve_on_stdio, args=(server,), daemon=True)
+    serving.start()
+    with os.fdopen(client_writes, "wb") as to_server, os.fdopen(client_reads, "rb") as answers:
+        answers_read = []
+        for message in (
+            {"method": "initialize", "params": {"protocolVersion": "2025-11-25"}},
+            {"method": "tools/call", "params": {"name": "chatty", "arguments": {}}},
+        ):
+            request = {"jsonrpc": "2.0", "id": len(answers_read) + 1, **message}
+            to_server.write(json.dumps(request).encode() + b"\n")
+            to_server.flush()
+            answers_read.append(json.loads(answers.readline()))
+    serving.join(10)
+
+    assert answers_read[1]["result"]["content"] == [{"type": "text", "text": "quiet"}]
+    assert "a stray print" in capsys.readouterr().err
+
+
+def test_the_reported_server_version_is_the_project_version() -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert pyproject["project"]["version"] == SERVER_VERSION
+
+
+def test_answering_initialize_loads_neither_the_mcp_sdk_nor_boto3(tmp_path: Path) -> None:
+    """What keeps the server's start quick: the heavy packages wait for the first tool call."""
+    script = (
+        "import io, sys\n"
+        "from agent import mcp_server\n"
+        "request = b'" + json.dumps(INITIALIZE_REQUEST) + "\\n'\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(request))\n"
+        "sys.stdout = io.TextIOWrapper(io.BytesIO())\n"
+        "code = mcp_server.main(['--env', 'dev'])\n"
+        "answer = sys.stdout.buffer.getvalue()\n"
+        "heavy = {'mcp', 'mcp_types', 'pydantic', 'anyio', 'boto3', 'botocore', 'strands'}\n"
+        "loaded = sorted(heavy & {name.split('.')[0] for name in sys.modules})\n"
+        "print(code, b'\"protocolVersion\"' in answer, loaded, file=sys.stderr)\n"
+    )
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO_ROOT),
+        "AWS_REGION": "us-east-1",
+        "CODE_INTERPRETER_ID": INTERPRETER_ID,
+        "CODE_INTERPRETER_ARN": INTERPRETER_ARN,
+        "CODE_INTERPRETER_ARTIFACT_BUCKET": BUCKET,
+        "CODE_INTERPRETER_ARTIFACT_PREFIX": "output_artifacts/",
+    }
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.stderr.strip().splitlines()[-1] == "0 True []", finished.stderr
