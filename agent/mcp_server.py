@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -88,10 +90,12 @@ class SessionOnFirstUse:
                 self._session = self._create()
             return self._session
 
-    def close(self) -> None:
-        """Stop the sessions it started, if a tool ever ran."""
-        if self._session is not None:
-            self._session.close()
+    def close(self, *, wait_for_calls: bool = True) -> None:
+        """Stop the sessions it started, if a tool ever ran (see CodeInterpreterSession.close)."""
+        with self._lock:
+            session = self._session
+        if session is not None:
+            session.close(wait_for_calls=wait_for_calls)
 
 
 def instructions(mounts: Sequence[Mount] = ()) -> str:
@@ -236,9 +240,11 @@ def _result(result: ExecutionResult) -> ToolResult:
         if image.data is not None:
             encoded = base64.b64encode(image.data).decode("ascii")
             content.append(image_block(encoded, image.mime_type or "image/png"))
-    return ToolResult(
-        content=tuple(content), structured_content=result.to_dict(), is_error=result.failed
-    )
+    # Some hosts (Claude Code among them) give the model the structured content instead of the
+    # blocks when both are present, and the images are lost (anthropics/claude-code#54737); a
+    # result with images is sent as blocks only, so the model sees the plot.
+    structured = None if len(content) > 1 else result.to_dict()
+    return ToolResult(content=tuple(content), structured_content=structured, is_error=result.failed)
 
 
 def _file_result(path: str, result: ExecutionResult) -> ToolResult:
@@ -309,17 +315,20 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
         return exit_code_for(error)
     session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
     server = build_server(session, mounts=config.mounts)
+    _exit_on_sigterm()
     try:
         serve_on_stdio(server)
     except BaseException:
         # The server's own failure matters more than a failed cleanup; log, don't replace it.
         try:
-            session.close()
+            session.close(wait_for_calls=False)
         except SessionError as cleanup_error:
             logger.warning("%s", cleanup_error)
         raise
     try:
-        session.close()
+        # The host closed stdin: it is shutting the server down and reads no more answers, so a
+        # call still running is not waited for (the host kills a server that lingers).
+        session.close(wait_for_calls=False)
     except SessionError as error:
         # Stopping our session failed on the way out; say so instead of a traceback.
         print(f"error: {error}", file=sys.stderr)
@@ -327,15 +336,35 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
     return ExitCode.OK
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (what a host sends a server that has not exited) stops the session, then exits."""
+
+    def exit_now(signal_number: int, frame: object) -> None:
+        raise SystemExit(128 + signal_number)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, exit_now)
+
+
 def serve_on_stdio(server: StdioServer) -> None:
-    """Serve on this process's stdin and stdout until stdin ends."""
-    protocol_out, console = sys.stdout.buffer, sys.stdout
-    # stdout carries the protocol only: anything else printed while serving goes to stderr.
-    sys.stdout = sys.stderr
+    """Serve on this process's stdin and stdout until stdin ends.
+
+    The protocol gets its own descriptor; file descriptor 1 and ``sys.stdout`` point to stderr
+    while serving, so nothing printed (by Python code, C code or a child process) can corrupt it.
+    """
+    stdout_fd = sys.stdout.fileno()
+    sys.stdout.flush()
+    protocol = os.fdopen(os.dup(stdout_fd), "wb")
+    saved_stdout_fd = os.dup(stdout_fd)
+    os.dup2(sys.stderr.fileno(), stdout_fd)
+    console, sys.stdout = sys.stdout, sys.stderr
     try:
-        server.serve(sys.stdin.buffer, protocol_out)
+        with protocol:
+            server.serve(sys.stdin.buffer, protocol)
     finally:
         sys.stdout = console
+        os.dup2(saved_stdout_fd, stdout_fd)
+        os.close(saved_stdout_fd)
 
 
 if __name__ == "__main__":

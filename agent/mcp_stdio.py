@@ -7,16 +7,19 @@ server, because importing the SDK takes about a second on a 2-core machine (it b
 models for every protocol revision), which an MCP host waits for before its first message is
 answered. The tests drive this server with the SDK's own client.
 
-Tool calls run in worker threads, so ``ping`` and further calls are answered while the sandbox
-works, and a call the client cancels gets no response (the work itself cannot be interrupted).
+Tool calls run one at a time, in the order they came, in a worker thread (the sandbox session
+takes one call at a time anyway), so ``ping`` is answered while the sandbox works. A call the
+client cancels before it starts never runs; one cancelled while it runs is not answered (the
+work itself cannot be interrupted).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -26,13 +29,17 @@ logger = logging.getLogger(__name__)
 # the handshake for a per-request envelope that clients probe with ``server/discover``; that
 # probe is answered "method not found", on which clients fall back to ``initialize``.
 PROTOCOL_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
-# Tool results carry ``structuredContent`` from this revision on.
+# Tool results carry ``structuredContent`` from this revision on, tools ``annotations`` from
+# the one before; JSON-RPC batches exist in 2025-03-26 only.
 STRUCTURED_CONTENT_SINCE = "2025-06-18"
+ANNOTATIONS_SINCE = "2025-03-26"
+BATCH_VERSIONS = ("2025-03-26",)
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
 
 RequestId = str | int
 ToolRunner = Callable[[Mapping[str, str | None]], "ToolResult"]
@@ -109,7 +116,7 @@ class Tool:
     run: ToolRunner
     read_only: bool = False
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, protocol_version: str) -> dict[str, Any]:
         schema: dict[str, Any] = {
             "type": "object",
             "properties": {parameter.name: parameter.schema() for parameter in self.parameters},
@@ -117,12 +124,10 @@ class Tool:
         required = [parameter.name for parameter in self.parameters if parameter.required]
         if required:
             schema["required"] = required
-        return {
-            "name": self.name,
-            "description": self.description,
-            "inputSchema": schema,
-            "annotations": {"readOnlyHint": self.read_only},
-        }
+        described = {"name": self.name, "description": self.description, "inputSchema": schema}
+        if _at_least(protocol_version, ANNOTATIONS_SINCE):
+            described["annotations"] = {"readOnlyHint": self.read_only}
+        return described
 
     def arguments_from(self, arguments: Mapping[str, Any]) -> dict[str, str | None]:
         """The call's arguments, checked against the parameters; ValueError says what is wrong.
@@ -191,9 +196,13 @@ class StdioServer:
         self.tools = {tool.name: tool for tool in tools}
         self.protocol_version: str | None = None
         self._writer: BinaryIO | None = None
+        # Set under the write lock at the end of input: nothing is written after it.
+        self._closed = False
         self._write_lock = threading.Lock()
+        # Tool calls (and batches) wait here and run one at a time, in the order they came.
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._calls_lock = threading.Lock()
-        self._running_calls: set[RequestId] = set()
+        self._pending_calls: set[RequestId] = set()
         self._cancelled_calls: set[RequestId] = set()
         self._methods: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "initialize": self._initialize,
@@ -205,26 +214,29 @@ class StdioServer:
     def serve(self, reader: BinaryIO, writer: BinaryIO) -> None:
         """Answer the messages read from ``reader`` on ``writer`` until ``reader`` ends.
 
-        Returns at end of input without waiting for tool calls still running: the client has
-        gone and reads no more answers.
+        At the end of input the client has gone (or is shutting the server down): calls still
+        queued are dropped, and a call still running is neither waited for nor answered.
         """
         self._writer = writer
-        for line in reader:
-            if line.strip():
-                self._receive(line)
+        worker = threading.Thread(target=self._work, name="mcp-tool-calls", daemon=True)
+        worker.start()
+        try:
+            for line in reader:
+                if line.strip():
+                    self._receive(line)
+        finally:
+            with self._write_lock:
+                self._closed = True
+            self._queue.put(None)
 
-    def respond(self, message: Any) -> dict[str, Any] | None:
-        """The response to one message (``None`` for notifications), tool calls run inline."""
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            request_id = message.get("id") if isinstance(message, dict) else None
-            return _error_response(
-                request_id, INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 object"
-            )
+    def respond(self, message: Any, *, in_batch: bool = False) -> dict[str, Any] | None:
+        """The response to one message (``None`` for notifications); a tool call runs inline."""
+        problem = _envelope_problem(message)
+        if problem is not None:
+            return _invalid_request(message, problem)
         method = message.get("method")
         if not isinstance(method, str):
-            if "result" in message or "error" in message:
-                return None  # a response; this server sends no requests, so nothing awaits it
-            return _error_response(message.get("id"), INVALID_REQUEST, "Invalid request: no method")
+            return None  # a response; this server sends no requests, so nothing awaits it
         params = message.get("params")
         if "id" not in message:
             self._notified(method, params if isinstance(params, dict) else {})
@@ -235,6 +247,8 @@ class StdioServer:
                 params = {}
             if not isinstance(params, dict):
                 raise ProtocolError(INVALID_PARAMS, f"Invalid params for {method}: not an object")
+            if in_batch and method == "initialize":
+                raise ProtocolError(INVALID_REQUEST, "initialize must not be part of a batch")
             return {"jsonrpc": "2.0", "id": request_id, "result": self._dispatch(method, params)}
         except ProtocolError as error:
             return _error_response(request_id, error.code, error.message)
@@ -250,6 +264,8 @@ class StdioServer:
         return handler(params)
 
     def _initialize(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if self.protocol_version is not None:
+            raise ProtocolError(INVALID_REQUEST, "initialize was already done on this connection")
         requested = params.get("protocolVersion")
         if not isinstance(requested, str):
             raise ProtocolError(INVALID_PARAMS, "initialize needs protocolVersion (a string)")
@@ -268,7 +284,7 @@ class StdioServer:
 
     def _list_tools(self, params: Mapping[str, Any]) -> dict[str, Any]:
         # One page holds every tool, so a cursor is never handed out nor needed.
-        return {"tools": [tool.describe() for tool in self.tools.values()]}
+        return {"tools": [tool.describe(self._negotiated()) for tool in self.tools.values()]}
 
     def _call_tool(self, params: Mapping[str, Any]) -> dict[str, Any]:
         name = params.get("name")
@@ -302,7 +318,7 @@ class StdioServer:
         if method == "notifications/cancelled":
             request_id = params.get("requestId")
             with self._calls_lock:
-                if request_id in self._running_calls:
+                if _is_request_id(request_id) and request_id in self._pending_calls:
                     self._cancelled_calls.add(request_id)
         # notifications/initialized and any other notification need nothing from this server.
 
@@ -312,54 +328,132 @@ class StdioServer:
         except ValueError as error:  # bad JSON or bad UTF-8
             self._send(_error_response(None, PARSE_ERROR, f"Parse error: {error}"))
             return
-        if message == []:
-            self._send(_error_response(None, INVALID_REQUEST, "Invalid request: empty batch"))
-        elif isinstance(message, list):
-            # A JSON-RPC batch (revision 2025-03-26): answered together, once every part is done.
-            self._in_worker(lambda: self._send_batch(message))
-        elif _is_tool_call(message):
-            request_id = message["id"]
-            with self._calls_lock:
-                self._running_calls.add(request_id)
-            self._in_worker(lambda: self._finish_call(request_id, self.respond(message)))
-        else:
-            response = self.respond(message)
-            if response is not None:
-                self._send(response)
+        try:
+            if isinstance(message, list):
+                self._receive_batch(message)
+            elif _is_tool_call(message):
+                request_id = message["id"]
+                with self._calls_lock:
+                    self._pending_calls.add(request_id)
+                self._queue.put(lambda: self._run_call(request_id, message))
+            else:
+                self._send(self.respond(message))
+        except Exception:
+            # A message this server cannot take must not end the connection for the others.
+            logger.exception("could not handle a message")
+            self._send(_error_response(_id_of(message), INTERNAL_ERROR, "Internal error"))
 
-    def _finish_call(self, request_id: RequestId, response: dict[str, Any] | None) -> None:
+    def _receive_batch(self, messages: list[Any]) -> None:
+        if self.protocol_version not in BATCH_VERSIONS:
+            revision = self.protocol_version or "none agreed yet (send initialize first)"
+            self._send(
+                _error_response(
+                    None,
+                    INVALID_REQUEST,
+                    f"Invalid request: batches are part of revision {BATCH_VERSIONS[0]} only;"
+                    f" this connection's is {revision}",
+                )
+            )
+        elif not messages:
+            self._send(_error_response(None, INVALID_REQUEST, "Invalid request: empty batch"))
+        else:
+            self._queue.put(lambda: self._run_batch(messages))
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            if self._closed:
+                continue  # the client has gone: what it asked for is no longer run
+            job()
+
+    def _run_call(self, request_id: RequestId, message: dict[str, Any]) -> None:
         with self._calls_lock:
-            self._running_calls.discard(request_id)
+            cancelled = request_id in self._cancelled_calls
+        # A call cancelled while it waited never runs; one cancelled while it ran is not answered.
+        response = None if cancelled else self._respond_safely(message)
+        with self._calls_lock:
+            self._pending_calls.discard(request_id)
             cancelled = request_id in self._cancelled_calls
             self._cancelled_calls.discard(request_id)
         if cancelled:
-            logger.debug("request %r was cancelled; its result is dropped", request_id)
-        elif response is not None:
+            logger.debug("request %r was cancelled", request_id)
+        else:
             self._send(response)
 
-    def _send_batch(self, messages: Iterable[Any]) -> None:
-        responses = [response for message in messages if (response := self.respond(message))]
-        if responses:  # a batch of notifications only is answered with nothing
-            self._send(responses)
+    def _run_batch(self, messages: list[Any]) -> None:
+        responses = [self._respond_safely(message, in_batch=True) for message in messages]
+        answered = [response for response in responses if response is not None]
+        if answered:  # a batch of notifications only is answered with nothing
+            self._send(answered)
 
-    def _in_worker(self, work: Callable[[], None]) -> None:
-        # Daemon threads: a call still running when the client goes must not hold the exit.
-        threading.Thread(target=work, name="mcp-tool-call", daemon=True).start()
+    def _respond_safely(self, message: Any, *, in_batch: bool = False) -> dict[str, Any] | None:
+        try:
+            return self.respond(message, in_batch=in_batch)
+        except Exception:
+            logger.exception("could not answer a message")
+            return _error_response(_id_of(message), INTERNAL_ERROR, "Internal error")
 
-    def _send(self, message: dict[str, Any] | list[dict[str, Any]]) -> None:
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    def _send(self, message: dict[str, Any] | list[dict[str, Any]] | None) -> None:
+        if message is None:
+            return
+        try:
+            # ASCII only: every character is escaped, so no text (not even a lone surrogate)
+            # can fail to encode or be taken for a line break.
+            data = json.dumps(message, separators=(",", ":")).encode("ascii") + b"\n"
+        except (TypeError, ValueError) as error:
+            logger.exception("could not encode an answer")
+            request_id = message.get("id") if isinstance(message, dict) else None
+            data = (
+                json.dumps(
+                    _error_response(request_id, INTERNAL_ERROR, f"Internal error: {error}")
+                ).encode("ascii")
+                + b"\n"
+            )
         with self._write_lock:
             if self._writer is None:
                 raise RuntimeError("serve() was not called")
+            if self._closed:
+                logger.debug("the client has gone; an answer was not written")
+                return
             try:
                 self._writer.write(data)
                 self._writer.flush()
             except (BrokenPipeError, ValueError):
-                logger.debug("the client has gone; a response was not delivered")
+                logger.debug("the client has gone; an answer was not delivered")
+
+
+def _envelope_problem(message: Any) -> str | None:
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return "not a JSON-RPC 2.0 object"
+    if "id" in message and not _is_request_id(message["id"]):
+        return "an id must be a string or an integer"
+    if not isinstance(message.get("method"), str) and not (
+        "result" in message or "error" in message
+    ):
+        return "no method"
+    return None
+
+
+def _is_request_id(value: Any) -> bool:
+    # MCP: "Requests MUST include a string or integer ID", never null; JSON true is no integer.
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _id_of(message: Any) -> RequestId | None:
+    request_id = message.get("id") if isinstance(message, dict) else None
+    return request_id if _is_request_id(request_id) else None
 
 
 def _is_tool_call(message: Any) -> bool:
-    return isinstance(message, dict) and message.get("method") == "tools/call" and "id" in message
+    return (
+        isinstance(message, dict)
+        and message.get("jsonrpc") == "2.0"
+        and message.get("method") == "tools/call"
+        and _is_request_id(message.get("id"))
+    )
+
+
+def _invalid_request(message: Any, problem: str) -> dict[str, Any]:
+    return _error_response(_id_of(message), INVALID_REQUEST, f"Invalid request: {problem}")
 
 
 def _error_response(request_id: Any, code: int, message: str) -> dict[str, Any]:

@@ -173,6 +173,7 @@ class CodeInterpreterSession:
         self._owned: list[str] = []
         self._task_sessions: dict[str, str] = {}
         self._restarts = 0
+        self._shut_down = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -219,22 +220,35 @@ class CodeInterpreterSession:
         with self._lock:
             return self._ensure_session()
 
-    def close(self) -> None:
-        """Stop every session this object started; raise SessionError if any stop failed."""
-        with self._lock:
-            failures = []
-            for session_id in list(self._owned):
-                try:
-                    stop_session(self._clients, self.config.interpreter_id, session_id)
-                except ClientError as error:
-                    if not _says_session_is_gone(error):
-                        failures.append(f"{session_id}: {error_text(error)}")
-                        continue
-                logger.info("stopped code interpreter session %s", session_id)
+    def close(self, *, wait_for_calls: bool = True) -> None:
+        """Stop every session this object started; raise SessionError if any stop failed.
+
+        ``wait_for_calls=False`` is for a process shutting down: the sessions are stopped at
+        once, while a call may still be running in them (it then fails), and from then on no
+        call starts a new session on this object.
+        """
+        if wait_for_calls:
+            with self._lock:
+                self._stop_owned_sessions()
+            return
+        self._shut_down = True
+        self._stop_owned_sessions()
+
+    def _stop_owned_sessions(self) -> None:
+        failures = []
+        for session_id in list(self._owned):
+            try:
+                stop_session(self._clients, self.config.interpreter_id, session_id)
+            except ClientError as error:
+                if not _says_session_is_gone(error):
+                    failures.append(f"{session_id}: {error_text(error)}")
+                    continue
+            logger.info("stopped code interpreter session %s", session_id)
+            if session_id in self._owned:
                 self._owned.remove(session_id)
-            self._session_id = None
-            if failures:
-                raise SessionError("Could not stop session(s) " + "; ".join(failures))
+        self._session_id = None
+        if failures:
+            raise SessionError("Could not stop session(s) " + "; ".join(failures))
 
     # -- operations --------------------------------------------------------------------------
 
@@ -442,6 +456,7 @@ class CodeInterpreterSession:
             return self._invoke(operation, {"taskId": task_id}, replace_expired=False)
 
     def _ensure_session(self) -> str:
+        self._refuse_after_shutdown()
         if self._session_id is None:
             reused = self._find_own_ready_session() if self.reuses_by_name else None
             self._session_id = reused if reused is not None else self._start_session()
@@ -490,9 +505,19 @@ class CodeInterpreterSession:
         session_id = _checked_session_id(response["sessionId"])
         self._owned.append(session_id)
         logger.info("started code interpreter session %s named %r", session_id, self.session_name)
+        if self._shut_down:  # the shutdown came while this session was being started
+            self._stop_owned_sessions()
+            self._refuse_after_shutdown()
         return session_id
 
+    def _refuse_after_shutdown(self) -> None:
+        if self._shut_down:
+            raise SessionError(
+                "This CodeInterpreterSession was closed for shutdown; it starts no new session."
+            )
+
     def _replace_session(self, expired: str) -> str:
+        self._refuse_after_shutdown()
         if expired in self._owned:
             self._owned.remove(expired)
         self._session_id = self._start_session()

@@ -81,6 +81,7 @@ async def pipe_transport(
         finally:
             await outgoing.aclose()
     serving.join(ANSWER_TIMEOUT_SECONDS)
+    assert not serving.is_alive(), "serve() did not return at the end of its input"
     from_server.close()
 
 
@@ -138,6 +139,7 @@ class RawConnection:
         if self._remaining is None:
             self._to_server.close()
             self._serving.join(ANSWER_TIMEOUT_SECONDS)
+            assert not self._serving.is_alive(), "serve() did not return at the end of its input"
             self._remaining = []
             while (line := self._lines.get(timeout=ANSWER_TIMEOUT_SECONDS)) != b"":
                 self._remaining.append(json.loads(line))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
-import threading
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -35,9 +34,7 @@ from agent.mcp_server import (
     create_session,
     main,
     parse_arguments,
-    serve_on_stdio,
 )
-from agent.mcp_stdio import StdioServer, Tool, ToolResult, text_block
 from agent.resolve import InterpreterConfig
 from agent.session import CodeInterpreterSession
 from agentcore_api.discovery import Mount
@@ -124,18 +121,31 @@ def test_lists_the_tools_with_their_input_schemas(session: CodeInterpreterSessio
 def test_execute_python_returns_stdout_and_structured_content(
     session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
 ) -> None:
-    fake_service.code_handler = lambda code: SandboxRun(stdout="4\n", images=[b"PNGDATA"])
+    fake_service.code_handler = lambda code: SandboxRun(stdout="4\n")
 
     result = call(session, "execute_python", {"code": "print(2 + 2)", "description": "add"})
 
     assert result.is_error is False
     assert text_of(result) == "4"
     assert result.structured_content is not None
+    assert result.structured_content["stdout"] == "4\n"
     assert result.structured_content["exit_code"] == 0
-    images = [block for block in result.content if isinstance(block, ImageContent)]
-    assert [image.data for image in images] == ["UE5HREFUQQ=="]
     sent = fake_service.invokes("executeCode")[0].params["arguments"]["code"]
     assert sent == "# add\nprint(2 + 2)"
+
+
+def test_a_plot_comes_back_as_an_image_block_without_structured_content(
+    session: CodeInterpreterSession, fake_service: FakeCodeInterpreterService
+) -> None:
+    """Hosts that prefer structured content to the blocks would otherwise drop the image."""
+    fake_service.code_handler = lambda code: SandboxRun(stdout="plotted\n", images=[b"PNGDATA"])
+
+    result = call(session, "execute_python", {"code": "plt.show()"})
+
+    assert text_of(result) == "plotted"
+    images = [block for block in result.content if isinstance(block, ImageContent)]
+    assert [(image.data, image.mime_type) for image in images] == [("UE5HREFUQQ==", "image/png")]
+    assert result.structured_content is None
 
 
 def test_code_that_raises_is_an_error_result_carrying_stderr(
@@ -462,39 +472,144 @@ def test_strands_mcp_client_runs_code_in_our_interpreter(
     assert invoke.params["codeInterpreterIdentifier"] == INTERPRETER_ID
 
 
-def test_what_a_tool_prints_goes_to_stderr_never_into_the_protocol(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def chatty(arguments: Mapping[str, str | None]) -> ToolResult:
-        print("a stray print")
-        return ToolResult(content=(text_block("quiet"),))
+def test_what_a_tool_prints_or_writes_to_stdout_never_reaches_the_protocol() -> None:
+    script = """
+import os, sys
+from agent.mcp_server import serve_on_stdio
+from agent.mcp_stdio import StdioServer, Tool, ToolResult, text_block
 
-    server = StdioServer(
-        name="t",
-        version="1",
-        instructions="",
-        tools=(Tool(name="chatty", description="Prints.", parameters=(), run=chatty),),
+def chatty(arguments):
+    print("a stray print")
+    os.write(1, b"a raw write to descriptor 1\\n")
+    return ToolResult(content=(text_block("quiet"),))
+
+tools = (Tool(name="chatty", description="Prints.", parameters=(), run=chatty),)
+serve_on_stdio(StdioServer(name="t", version="1", instructions="", tools=tools))
+print("printed after serving")
+"""
+    server = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT)},
     )
-    server_reads, client_writes = os.pipe()
-    client_reads, server_writes = os.pipe()
-    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=os.fdopen(server_reads, "rb")))
-    monkeypatch.setattr(sys, "stdout", SimpleNamespace(buffer=os.fdopen(server_writes, "wb")))
-    serving = threading.Thread(target=serve_on_stdio, args=(server,), daemon=True)
-    serving.start()
-    with os.fdopen(client_writes, "wb") as to_server, os.fdopen(client_reads, "rb") as answers:
-        answers_read = []
-        for message in (
-            {"method": "initialize", "params": {"protocolVersion": "2025-11-25"}},
-            {"method": "tools/call", "params": {"name": "chatty", "arguments": {}}},
-        ):
-            request = {"jsonrpc": "2.0", "id": len(answers_read) + 1, **message}
-            to_server.write(json.dumps(request).encode() + b"\n")
-            to_server.flush()
-            answers_read.append(json.loads(answers.readline()))
-    serving.join(10)
+    assert server.stdin is not None
+    assert server.stdout is not None
+    answers = []
+    for request in (INITIALIZE_REQUEST, tool_call(2, "chatty", {})):
+        server.stdin.write(json.dumps(request).encode() + b"\n")
+        server.stdin.flush()
+        answers.append(json.loads(server.stdout.readline()))
+    stdout_after, stderr = server.communicate(timeout=30)
 
-    assert answers_read[1]["result"]["content"] == [{"type": "text", "text": "quiet"}]
-    assert "a stray print" in capsys.readouterr().err
+    assert answers[1]["result"]["content"] == [{"type": "text", "text": "quiet"}]
+    assert stdout_after == b"printed after serving\n"  # stdout is the console again
+    assert b"a stray print" in stderr
+    assert b"a raw write to descriptor 1" in stderr
+
+
+def tool_call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+
+
+class ServerOnFake:
+    """``main()`` in a child process on the data-plane fake (tests/agent/mcp_server_on_fake.py)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.release = workdir / "release"
+        self.report = workdir / "report.json"
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(Path(__file__).parent)]),
+            "AWS_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "CODE_INTERPRETER_ID": INTERPRETER_ID,
+            "CODE_INTERPRETER_ARN": INTERPRETER_ARN,
+            "CODE_INTERPRETER_ARTIFACT_BUCKET": BUCKET,
+            "CODE_INTERPRETER_ARTIFACT_PREFIX": "output_artifacts/",
+            "RELEASE_FILE": str(self.release),
+            "REPORT_FILE": str(self.report),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "mcp_server_on_fake.py"), "--env", "dev"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            cwd=workdir,
+        )
+
+    def start_a_call_that_keeps_running(self) -> None:
+        stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+        assert stdin is not None
+        assert stdout is not None
+        assert stderr is not None
+        stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
+        stdin.write(json.dumps(tool_call(2, "execute_python", {"code": "train()"})).encode())
+        stdin.write(b"\n")
+        stdin.flush()
+        assert b'"protocolVersion"' in stdout.readline()
+        while (line := stderr.readline()) != b"started\n":
+            assert line, "the server ended before the code started"
+
+    def finish(self) -> None:
+        self.release.touch()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def server_on_fake(tmp_path: Path) -> Iterator[ServerOnFake]:
+    server = ServerOnFake(tmp_path)
+    yield server
+    server.finish()
+
+
+def test_stdin_closing_during_a_call_stops_the_session_without_waiting_for_the_call(
+    server_on_fake: ServerOnFake,
+) -> None:
+    """What an MCP host does to stop a server: close stdin, wait a little, then SIGTERM."""
+    server_on_fake.start_a_call_that_keeps_running()
+    process = server_on_fake.process
+    assert process.stdin is not None
+    assert process.stdout is not None
+
+    process.stdin.close()
+    # The call never ends on its own (its release file is not there): only not waiting exits.
+    exit_code = process.wait(timeout=30)
+
+    assert exit_code == 0
+    assert process.stdout.read() == b""  # the abandoned call is not answered, not even in part
+    report = json.loads(server_on_fake.report.read_text())
+    assert len(report["started"]) == 1
+    assert report["stopped"] == report["started"]
+
+
+def test_sigterm_during_a_call_stops_the_session_and_exits(
+    server_on_fake: ServerOnFake,
+) -> None:
+    server_on_fake.start_a_call_that_keeps_running()
+    process = server_on_fake.process
+
+    process.send_signal(signal.SIGTERM)
+    exit_code = process.wait(timeout=30)
+
+    assert exit_code == 128 + signal.SIGTERM
+    report = json.loads(server_on_fake.report.read_text())
+    assert len(report["started"]) == 1
+    assert report["stopped"] == report["started"]
 
 
 def test_the_reported_server_version_is_the_project_version() -> None:
@@ -506,16 +621,12 @@ def test_the_reported_server_version_is_the_project_version() -> None:
 def test_answering_initialize_loads_neither_the_mcp_sdk_nor_boto3(tmp_path: Path) -> None:
     """What keeps the server's start quick: the heavy packages wait for the first tool call."""
     script = (
-        "import io, sys\n"
+        "import sys\n"
         "from agent import mcp_server\n"
-        "request = b'" + json.dumps(INITIALIZE_REQUEST) + "\\n'\n"
-        "sys.stdin = io.TextIOWrapper(io.BytesIO(request))\n"
-        "sys.stdout = io.TextIOWrapper(io.BytesIO())\n"
         "code = mcp_server.main(['--env', 'dev'])\n"
-        "answer = sys.stdout.buffer.getvalue()\n"
         "heavy = {'mcp', 'mcp_types', 'pydantic', 'anyio', 'boto3', 'botocore', 'strands'}\n"
         "loaded = sorted(heavy & {name.split('.')[0] for name in sys.modules})\n"
-        "print(code, b'\"protocolVersion\"' in answer, loaded, file=sys.stderr)\n"
+        "print(code, loaded, file=sys.stderr)\n"
     )
     environment = {
         "PATH": os.environ.get("PATH", ""),
@@ -528,6 +639,7 @@ def test_answering_initialize_loads_neither_the_mcp_sdk_nor_boto3(tmp_path: Path
     }
     finished = subprocess.run(
         [sys.executable, "-c", script],
+        input=json.dumps(INITIALIZE_REQUEST) + "\n",
         env=environment,
         cwd=tmp_path,
         capture_output=True,
@@ -536,4 +648,5 @@ def test_answering_initialize_loads_neither_the_mcp_sdk_nor_boto3(tmp_path: Path
         check=False,
     )
 
-    assert finished.stderr.strip().splitlines()[-1] == "0 True []", finished.stderr
+    assert json.loads(finished.stdout)["result"]["protocolVersion"] == "2025-11-25"
+    assert finished.stderr.strip().splitlines()[-1] == "0 []", finished.stderr

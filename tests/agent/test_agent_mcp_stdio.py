@@ -65,11 +65,14 @@ def test_a_protocol_revision_it_speaks_is_agreed_as_asked(version: str) -> None:
 def test_an_unknown_revision_gets_the_newest_it_speaks_and_a_missing_one_an_error() -> None:
     with RawConnection(make_server()) as connection:
         future = connection.initialize("2099-01-01")
+    with RawConnection(make_server()) as connection:
         missing = connection.request(1, "initialize", {"capabilities": {}})
+        then_listing = connection.request(2, "tools/list")
 
     assert future["result"]["protocolVersion"] == "2025-11-25"
     assert missing["error"]["code"] == -32602
     assert "protocolVersion" in missing["error"]["message"]
+    assert then_listing["error"]["code"] == -32600  # a failed initialize initializes nothing
 
 
 def test_only_ping_is_answered_before_initialize() -> None:
@@ -181,61 +184,187 @@ def test_a_failing_tool_is_an_error_result_and_the_server_goes_on() -> None:
     assert still_serving["result"] == {}
 
 
-def test_a_running_call_does_not_hold_up_others_and_a_cancelled_one_is_never_answered() -> None:
-    release = threading.Event()
-    started = threading.Event()
+class SlowTools:
+    """A tool that runs until released, and an echo; both note what they ran."""
 
-    def slow(arguments: Mapping[str, str | None]) -> ToolResult:
-        started.set()
-        release.wait(10)
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.ran: list[str] = []
+
+    def slow(self, arguments: Mapping[str, str | None]) -> ToolResult:
+        self.ran.append("slow")
+        self.started.set()
+        self.release.wait(10)
         return ToolResult(content=(text_block("slow done"),))
 
-    server = make_server(
-        Tool(name="slow", description="Waits.", parameters=(), run=slow),
-        Tool(name="echo", description="Echo.", parameters=(ECHO,), run=echo),
-    )
-    with RawConnection(server) as connection:
+    def echo(self, arguments: Mapping[str, str | None]) -> ToolResult:
+        self.ran.append(f"echo {arguments['text']}")
+        return echo(arguments)
+
+    def server(self) -> StdioServer:
+        return make_server(
+            Tool(name="slow", description="Waits.", parameters=(), run=self.slow),
+            Tool(name="echo", description="Echo.", parameters=(ECHO,), run=self.echo),
+        )
+
+
+def test_calls_run_one_at_a_time_in_order_while_ping_is_answered() -> None:
+    tools = SlowTools()
+    with RawConnection(tools.server()) as connection:
         connection.initialize()
         connection.send(call_tool(1, "slow", {}))
-        assert started.wait(10)
-        pinged = connection.request(2, "ping")
-        connection.send(call_tool(3, "echo", {"text": "meanwhile"}))
-        echoed = connection.receive()
-        connection.send(
-            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}
-        )
-        # The server reads one line after the other: once this ping is answered, the
-        # cancellation has been taken in.
-        connection.request(5, "ping")
-        connection.send(call_tool(4, "slow", {}))
-        release.set()
-        after_release = connection.receive()
+        connection.send(call_tool(2, "echo", {"text": "second"}))
+        assert tools.started.wait(10)
+        pinged = connection.request(3, "ping")
+        ran_while_slow = list(tools.ran)
+        tools.release.set()
+        answers = [connection.receive(), connection.receive()]
+
+    assert pinged == {"jsonrpc": "2.0", "id": 3, "result": {}}
+    assert ran_while_slow == ["slow"]
+    assert [answer["id"] for answer in answers] == [1, 2]
+    assert answers[1]["result"]["content"][0]["text"] == "echo: second"
+
+
+def test_a_cancelled_call_is_never_answered_and_never_runs_if_it_had_not_started() -> None:
+    tools = SlowTools()
+    with RawConnection(tools.server()) as connection:
+        connection.initialize()
+        connection.send(call_tool(1, "slow", {}))
+        assert tools.started.wait(10)
+        connection.send(call_tool(2, "echo", {"text": "cancelled while waiting"}))
+        for request_id in (2, 1):
+            connection.send(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "notifications/cancelled",
+                    "params": {"requestId": request_id, "reason": "the user gave up"},
+                }
+            )
+        # The server reads one line after the other: once this ping is answered, both
+        # cancellations have been taken in.
+        connection.request(3, "ping")
+        connection.send(call_tool(4, "echo", {"text": "after"}))
+        tools.release.set()
+        after = connection.receive()
         remaining = connection.close()
 
-    assert pinged == {"jsonrpc": "2.0", "id": 2, "result": {}}
-    assert echoed["result"]["content"][0]["text"] == "echo: meanwhile"
-    assert after_release["id"] == 4
-    assert after_release["result"]["content"][0]["text"] == "slow done"
-    assert remaining == []  # request 1 was cancelled: no answer, ever
+    assert after["id"] == 4
+    assert remaining == []  # neither 1 nor 2 is ever answered
+    assert tools.ran == ["slow", "echo after"]
 
 
-def test_a_batch_is_answered_with_one_array_and_an_empty_one_is_invalid() -> None:
+@pytest.mark.parametrize("bad_id", [None, 1.5, True, [1], {"n": 1}])
+def test_a_request_id_must_be_a_string_or_an_integer(bad_id: Any) -> None:
     with RawConnection(make_server()) as connection:
-        connection.initialize("2025-03-26")
+        connection.initialize()
+        connection.send(call_tool(0, "echo", {"text": "x"}) | {"id": bad_id})
+        refused = connection.receive()
         connection.send(
-            [
-                {"jsonrpc": "2.0", "id": 1, "method": "ping"},
-                {"jsonrpc": "2.0", "method": "notifications/initialized"},
-                call_tool(2, "echo", {"text": "in a batch"}),
-            ]
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": bad_id}}
         )
-        batch = connection.receive()
+        still_serving = connection.request(1, "ping")
+
+    assert refused == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32600,
+            "message": "Invalid request: an id must be a string or an integer",
+        },
+    }
+    assert still_serving["result"] == {}
+
+
+def test_text_that_cannot_be_encoded_as_utf_8_is_escaped_not_fatal() -> None:
+    lone_surrogate = "\ud800"
+    with RawConnection(make_server()) as connection:
+        connection.initialize()
+        connection.send({"jsonrpc": "2.0", "id": lone_surrogate, "method": "ping"})
+        ping = connection.receive()
+        connection.send({"jsonrpc": "2.0", "id": 1, "method": lone_surrogate})
+        unknown = connection.receive()
+        connection.send(call_tool(2, "echo", {"text": f"a{lone_surrogate}b"}))
+        echoed = connection.receive()
+
+    assert ping == {"jsonrpc": "2.0", "id": lone_surrogate, "result": {}}
+    assert unknown["error"]["code"] == -32601
+    assert echoed["result"]["content"][0]["text"] == f"echo: a{lone_surrogate}b"
+
+
+def test_a_result_that_cannot_be_encoded_is_an_internal_error_for_that_call() -> None:
+    def odd(arguments: Mapping[str, str | None]) -> ToolResult:
+        return ToolResult(content=(text_block("fine"),), structured_content={"at": object()})
+
+    server = make_server(Tool(name="odd", description="Odd.", parameters=(), run=odd))
+    with RawConnection(server) as connection:
+        connection.initialize()
+        connection.send(call_tool(1, "odd", {}))
+        failed = connection.receive()
+        still_serving = connection.request(2, "ping")
+
+    assert failed["id"] == 1
+    assert failed["error"]["code"] == -32603
+    assert "not JSON serializable" in failed["error"]["message"]
+    assert still_serving["result"] == {}
+
+
+def test_initialize_is_done_once() -> None:
+    with RawConnection(make_server()) as connection:
+        connection.initialize("2025-11-25")
+        again = connection.request(1, "initialize", {"protocolVersion": "2024-11-05"})
+        connection.send(call_tool(2, "echo", {"text": "x"}))
+        result = connection.receive()["result"]
+
+    assert again["error"] == {
+        "code": -32600,
+        "message": "initialize was already done on this connection",
+    }
+    assert "structuredContent" in result  # still 2025-11-25, not 2024-11-05
+
+
+def test_tool_annotations_are_sent_to_clients_whose_revision_has_them() -> None:
+    listings = {}
+    for version in ("2024-11-05", "2025-03-26"):
+        with RawConnection(make_server()) as connection:
+            connection.initialize(version)
+            listings[version] = connection.request(1, "tools/list")["result"]["tools"][0]
+
+    assert "annotations" not in listings["2024-11-05"]
+    assert listings["2025-03-26"]["annotations"] == {"readOnlyHint": False}
+
+
+def test_batches_are_taken_only_in_the_revision_that_has_them() -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        call_tool(2, "echo", {"text": "in a batch"}),
+        {"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"protocolVersion": "x"}},
+    ]
+    with RawConnection(make_server()) as connection:
+        connection.send(batch)
+        before_initialize = connection.receive()
+        connection.initialize("2025-03-26")
+        connection.send(batch)
+        answered = connection.receive()
         connection.send([])
         empty = connection.receive()
+    with RawConnection(make_server()) as connection:
+        connection.initialize("2025-06-18")
+        connection.send(batch)
+        newer_revision = connection.receive()
 
-    assert [answer["id"] for answer in batch] == [1, 2]
-    assert batch[1]["result"]["content"][0]["text"] == "echo: in a batch"
+    assert before_initialize["error"]["code"] == -32600
+    assert [answer["id"] for answer in answered] == [1, 2, 3]
+    assert answered[1]["result"]["content"][0]["text"] == "echo: in a batch"
+    assert answered[2]["error"] == {
+        "code": -32600,
+        "message": "initialize must not be part of a batch",
+    }
     assert empty["error"]["code"] == -32600
+    assert newer_revision["error"]["code"] == -32600
+    assert "batches are part of revision 2025-03-26 only" in newer_revision["error"]["message"]
 
 
 def test_responses_from_the_client_are_not_answered() -> None:
@@ -245,3 +374,10 @@ def test_responses_from_the_client_are_not_answered() -> None:
         remaining = connection.close()
 
     assert remaining == []
+
+
+def test_the_revisions_it_speaks_are_those_the_sdk_client_reaches_by_handshake() -> None:
+    """When the SDK is upgraded and gains a handshake revision, this says so."""
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+    assert PROTOCOL_VERSIONS == HANDSHAKE_PROTOCOL_VERSIONS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -253,6 +254,39 @@ class TestSessionLifecycle:
         with pytest.raises(SessionError, match=rf"{started}: AccessDeniedException: not allowed"):
             session.close()
         assert session.owned_session_ids == (started,)
+
+    def test_closing_for_shutdown_stops_the_session_while_a_call_runs_and_starts_no_other(
+        self,
+        config: InterpreterConfig,
+        clients: AwsClients,
+        fake_service: FakeCodeInterpreterService,
+    ) -> None:
+        running, release = threading.Event(), threading.Event()
+
+        def long_code(code: str) -> SandboxRun:
+            running.set()
+            release.wait(10)
+            return SandboxRun(stdout="done\n")
+
+        fake_service.code_handler = long_code
+        session = make_session(config, clients)
+        started = session.open()
+        call = threading.Thread(target=session.execute_code, args=("train()",), daemon=True)
+        call.start()
+        assert running.wait(10)
+
+        session.close(wait_for_calls=False)  # returns although the call holds the session
+        stopped_while_running = [
+            c.params["sessionId"] for c in fake_service.calls("StopCodeInterpreterSession")
+        ]
+        release.set()
+        call.join(10)
+
+        assert stopped_while_running == [started]
+        assert session.owned_session_ids == ()
+        with pytest.raises(SessionError, match="closed for shutdown; it starts no new session"):
+            session.execute_code("print(1)")
+        assert len(fake_service.calls("StartCodeInterpreterSession")) == 1
 
     def test_cleanup_failure_does_not_hide_the_original_error(
         self,
