@@ -20,7 +20,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from agent.cli import (
@@ -315,9 +316,9 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
         return exit_code_for(error)
     session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
     server = build_server(session, mounts=config.mounts)
-    _exit_on_sigterm()
     try:
-        serve_on_stdio(server)
+        with _sigterm_exits():
+            serve_on_stdio(server)
     except BaseException:
         # The server's own failure matters more than a failed cleanup; log, don't replace it.
         try:
@@ -336,14 +337,22 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
     return ExitCode.OK
 
 
-def _exit_on_sigterm() -> None:
-    """SIGTERM (what a host sends a server that has not exited) stops the session, then exits."""
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM (what a host sends a server that has not exited) raises SystemExit, so the
+    session is stopped on the way out."""
 
     def exit_now(signal_number: int, frame: object) -> None:
         raise SystemExit(128 + signal_number)
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, exit_now)
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    previous = signal.signal(signal.SIGTERM, exit_now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def serve_on_stdio(server: StdioServer) -> None:
