@@ -20,9 +20,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.cli import (
     add_interpreter_arguments,
@@ -33,6 +33,7 @@ from agent.cli import (
 from agent.errors import AgentError, ArtifactError, SessionError
 from agent.exit_codes import ExitCode, exit_code_for
 from agent.mcp_stdio import (
+    Arguments,
     Parameter,
     StdioServer,
     ToolResult,
@@ -83,17 +84,22 @@ class SessionOnFirstUse:
     def __init__(self, create: Callable[[], CodeInterpreterSession]) -> None:
         self._create = create
         self._session: CodeInterpreterSession | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def __call__(self) -> CodeInterpreterSession:
         with self._lock:
+            if self._closed:
+                raise SessionError("The MCP server is shutting down; it starts no session.")
             if self._session is None:
                 self._session = self._create()
             return self._session
 
     def close(self, *, wait_for_calls: bool = True) -> None:
-        """Stop the sessions it started, if a tool ever ran (see CodeInterpreterSession.close)."""
+        """Stop the sessions it started, if a tool ever ran (see CodeInterpreterSession.close);
+        from then on no tool gets a session."""
         with self._lock:
+            self._closed = True
             session = self._session
         if session is not None:
             session.close(wait_for_calls=wait_for_calls)
@@ -212,9 +218,6 @@ def build_server(
     )
 
 
-Arguments = Mapping[str, str | None]
-
-
 def _text(arguments: Arguments, name: str) -> str:
     # Required parameters and those with a default are never None (Tool.arguments_from).
     value = arguments[name]
@@ -317,19 +320,21 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
     session = SessionOnFirstUse(lambda: _session_for(config, resolved_clients, args))
     server = build_server(session, mounts=config.mounts)
     try:
-        with _sigterm_exits():
+        with _on_sigterm(_exit_now):
             serve_on_stdio(server)
     except BaseException:
         # The server's own failure matters more than a failed cleanup; log, don't replace it.
         try:
-            session.close(wait_for_calls=False)
+            with _on_sigterm(signal.SIG_IGN):  # already on the way out
+                session.close(wait_for_calls=False)
         except SessionError as cleanup_error:
             logger.warning("%s", cleanup_error)
         raise
     try:
         # The host closed stdin: it is shutting the server down and reads no more answers, so a
         # call still running is not waited for (the host kills a server that lingers).
-        session.close(wait_for_calls=False)
+        with _on_sigterm(signal.SIG_IGN):  # a second request to stop changes nothing now
+            session.close(wait_for_calls=False)
     except SessionError as error:
         # Stopping our session failed on the way out; say so instead of a traceback.
         print(f"error: {error}", file=sys.stderr)
@@ -337,18 +342,22 @@ def main(argv: Sequence[str] | None = None, *, clients: AwsClients | None = None
     return ExitCode.OK
 
 
+def _exit_now(signal_number: int, frame: object) -> None:
+    """SIGTERM (what a host sends a server that has not exited) ends serving like an error
+    would, so the session is stopped on the way out."""
+    raise SystemExit(128 + signal_number)
+
+
+SignalHandler = Callable[[int, Any], None] | int | None
+
+
 @contextmanager
-def _sigterm_exits() -> Iterator[None]:
-    """SIGTERM (what a host sends a server that has not exited) raises SystemExit, so the
-    session is stopped on the way out."""
-
-    def exit_now(signal_number: int, frame: object) -> None:
-        raise SystemExit(128 + signal_number)
-
+def _on_sigterm(handler: SignalHandler) -> Iterator[None]:
+    """``handler`` answers SIGTERM inside the block (main thread only: signals go there)."""
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may handle signals
+        yield
         return
-    previous = signal.signal(signal.SIGTERM, exit_now)
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
@@ -363,7 +372,8 @@ def serve_on_stdio(server: StdioServer) -> None:
     """
     stdout_fd = sys.stdout.fileno()
     sys.stdout.flush()
-    protocol = os.fdopen(os.dup(stdout_fd), "wb")
+    # Unbuffered: closing it never waits on a write blocked on a host that stopped reading.
+    protocol = os.fdopen(os.dup(stdout_fd), "wb", buffering=0)
     saved_stdout_fd = os.dup(stdout_fd)
     os.dup2(sys.stderr.fileno(), stdout_fd)
     console, sys.stdout = sys.stdout, sys.stderr

@@ -42,7 +42,9 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
 RequestId = str | int
-ToolRunner = Callable[[Mapping[str, str | None]], "ToolResult"]
+# A tool's arguments, checked: every parameter, with its default (or None) when left out.
+Arguments = Mapping[str, str | None]
+ToolRunner = Callable[[Arguments], "ToolResult"]
 
 
 class ProtocolError(Exception):
@@ -196,7 +198,7 @@ class StdioServer:
         self.tools = {tool.name: tool for tool in tools}
         self.protocol_version: str | None = None
         self._writer: BinaryIO | None = None
-        # Set under the write lock at the end of input: nothing is written after it.
+        # Set at the end of input: nothing is written or run after it.
         self._closed = False
         self._write_lock = threading.Lock()
         # Tool calls (and batches) wait here and run one at a time, in the order they came.
@@ -225,8 +227,9 @@ class StdioServer:
                 if line.strip():
                     self._receive(line)
         finally:
-            with self._write_lock:
-                self._closed = True
+            # Not under the write lock: a worker may hold it, blocked writing to a host that
+            # no longer reads, and the end of input must not wait for that.
+            self._closed = True
             self._queue.put(None)
 
     def respond(self, message: Any, *, in_batch: bool = False) -> dict[str, Any] | None:
@@ -363,7 +366,11 @@ class StdioServer:
         while (job := self._queue.get()) is not None:
             if self._closed:
                 continue  # the client has gone: what it asked for is no longer run
-            job()
+            try:
+                job()
+            except Exception:
+                # The worker must outlive one failed job, or every later call goes unanswered.
+                logger.exception("a tool call could not be completed")
 
     def _run_call(self, request_id: RequestId, message: dict[str, Any]) -> None:
         with self._calls_lock:
@@ -415,7 +422,10 @@ class StdioServer:
                 logger.debug("the client has gone; an answer was not written")
                 return
             try:
-                self._writer.write(data)
+                # An unbuffered writer (stdout in the server) may take part of it per write.
+                unwritten = memoryview(data)
+                while unwritten:
+                    unwritten = unwritten[self._writer.write(unwritten) or 0 :]
                 self._writer.flush()
             except (BrokenPipeError, ValueError):
                 logger.debug("the client has gone; an answer was not delivered")

@@ -71,6 +71,9 @@ _NAME_SUFFIX_BYTES = 8
 # Listing stops after this many pages: 100 pages of 100 is ten times the account's quota of
 # concurrent sessions, so more means the service keeps answering with a next page.
 MAX_SESSION_LIST_PAGES = 100
+# How long a shutdown waits for a session start already on its way, so it can stop that
+# session too; an MCP host escalates to SIGKILL a few seconds after SIGTERM.
+SHUTDOWN_START_WAIT_SECONDS = 5
 
 _GONE_WORDS = re.compile(r"terminat|expired|not found|does not exist|no longer|stopped", re.I)
 _UNSAFE_KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -173,6 +176,10 @@ class CodeInterpreterSession:
         self._owned: list[str] = []
         self._task_sessions: dict[str, str] = {}
         self._restarts = 0
+        # Guards _owned, _starts_in_flight and _shut_down, which a shutdown reads and changes
+        # without self._lock (held by a running call).
+        self._owned_changed = threading.Condition()
+        self._starts_in_flight = 0
         self._shut_down = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -223,29 +230,46 @@ class CodeInterpreterSession:
     def close(self, *, wait_for_calls: bool = True) -> None:
         """Stop every session this object started; raise SessionError if any stop failed.
 
-        ``wait_for_calls=False`` is for a process shutting down: the sessions are stopped at
-        once, while a call may still be running in them (it then fails), and from then on no
-        call starts a new session on this object.
+        ``wait_for_calls=False`` is for a process shutting down: no call starts a session on
+        this object any more, a start already on its way is waited for (at most
+        ``SHUTDOWN_START_WAIT_SECONDS``), and the sessions are stopped while a call may still
+        be running in them (it then fails).
         """
         if wait_for_calls:
             with self._lock:
                 self._stop_owned_sessions()
             return
-        self._shut_down = True
+        with self._owned_changed:
+            self._shut_down = True
+            if not self._owned_changed.wait_for(
+                lambda: self._starts_in_flight == 0, timeout=SHUTDOWN_START_WAIT_SECONDS
+            ):
+                logger.warning(
+                    "a session start did not finish within %s s; that session is not stopped",
+                    SHUTDOWN_START_WAIT_SECONDS,
+                )
         self._stop_owned_sessions()
 
     def _stop_owned_sessions(self) -> None:
+        # Called without self._lock at shutdown, while a call may run: the owned list is read
+        # and changed under its own lock only.
+        with self._owned_changed:
+            owned = list(self._owned)
         failures = []
-        for session_id in list(self._owned):
+        for session_id in owned:
             try:
                 stop_session(self._clients, self.config.interpreter_id, session_id)
             except ClientError as error:
                 if not _says_session_is_gone(error):
                     failures.append(f"{session_id}: {error_text(error)}")
                     continue
+            except BotoCoreError as error:  # no answer at all, e.g. no connection
+                failures.append(f"{session_id}: {error}")
+                continue
             logger.info("stopped code interpreter session %s", session_id)
-            if session_id in self._owned:
-                self._owned.remove(session_id)
+            with self._owned_changed:
+                if session_id in self._owned:
+                    self._owned.remove(session_id)
         self._session_id = None
         if failures:
             raise SessionError("Could not stop session(s) " + "; ".join(failures))
@@ -493,21 +517,29 @@ class CodeInterpreterSession:
         return list_sessions(self._clients, self.config.interpreter_id, status="READY")
 
     def _start_session(self) -> str:
-        # botocore's retries of this one call resend the same token, so a start that reached
-        # the service before a timeout does not start a second session.
-        response = self._clients.agentcore.start_code_interpreter_session(
-            codeInterpreterIdentifier=self.config.interpreter_id,
-            name=self.session_name,
-            sessionTimeoutSeconds=self.session_timeout_seconds,
-            clientToken=_client_token(),
-            **self._start_options,
-        )
-        session_id = _checked_session_id(response["sessionId"])
-        self._owned.append(session_id)
-        logger.info("started code interpreter session %s named %r", session_id, self.session_name)
-        if self._shut_down:  # the shutdown came while this session was being started
-            self._stop_owned_sessions()
+        with self._owned_changed:
             self._refuse_after_shutdown()
+            self._starts_in_flight += 1
+        try:
+            # botocore's retries of this one call resend the same token, so a start that
+            # reached the service before a timeout does not start a second session.
+            response = self._clients.agentcore.start_code_interpreter_session(
+                codeInterpreterIdentifier=self.config.interpreter_id,
+                name=self.session_name,
+                sessionTimeoutSeconds=self.session_timeout_seconds,
+                clientToken=_client_token(),
+                **self._start_options,
+            )
+            session_id = _checked_session_id(response["sessionId"])
+            with self._owned_changed:
+                self._owned.append(session_id)
+        finally:
+            with self._owned_changed:
+                self._starts_in_flight -= 1
+                self._owned_changed.notify_all()
+        logger.info("started code interpreter session %s named %r", session_id, self.session_name)
+        # A shutdown that came while this session was being started stops it.
+        self._refuse_after_shutdown()
         return session_id
 
     def _refuse_after_shutdown(self) -> None:
@@ -518,8 +550,9 @@ class CodeInterpreterSession:
 
     def _replace_session(self, expired: str) -> str:
         self._refuse_after_shutdown()
-        if expired in self._owned:
-            self._owned.remove(expired)
+        with self._owned_changed:
+            if expired in self._owned:
+                self._owned.remove(expired)
         self._session_id = self._start_session()
         self._restarts += 1
         return self._session_id

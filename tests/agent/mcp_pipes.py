@@ -80,9 +80,11 @@ async def pipe_transport(
             yield incoming, outgoing
         finally:
             await outgoing.aclose()
-    serving.join(ANSWER_TIMEOUT_SECONDS)
-    assert not serving.is_alive(), "serve() did not return at the end of its input"
+            await anyio.to_thread.run_sync(serving.join, ANSWER_TIMEOUT_SECONDS)
+            if serving.is_alive():
+                group.cancel_scope.cancel()  # fail below instead of waiting for ever
     from_server.close()
+    assert not serving.is_alive(), "serve() did not return at the end of its input"
 
 
 class RawConnection:
@@ -92,7 +94,8 @@ class RawConnection:
         self._to_server, self._from_server, self._serving = _serve_on_pipes(server)
         self._lines: queue.Queue[bytes] = queue.Queue()
         self._remaining: list[Any] | None = None
-        threading.Thread(target=self._read, name="raw-client", daemon=True).start()
+        self._reader = threading.Thread(target=self._read, name="raw-client", daemon=True)
+        self._reader.start()
 
     def __enter__(self) -> RawConnection:
         return self
@@ -143,6 +146,8 @@ class RawConnection:
             self._remaining = []
             while (line := self._lines.get(timeout=ANSWER_TIMEOUT_SECONDS)) != b"":
                 self._remaining.append(json.loads(line))
+            self._reader.join(ANSWER_TIMEOUT_SECONDS)
+            self._from_server.close()
         return self._remaining
 
     def _read(self) -> None:

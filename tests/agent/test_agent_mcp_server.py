@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import pytest
@@ -50,6 +52,8 @@ TOOLS = [
     "start_command_execution",
     "stop_task",
 ]
+# How long a test waits for any one answer before it fails (instead of hanging).
+ANSWER_SECONDS = 30
 INITIALIZE_REQUEST = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -66,11 +70,15 @@ TRACEBACK = (
 def run_with_client(
     session: CodeInterpreterSession, scenario: Callable[[Client], Awaitable[Any]]
 ) -> Any:
-    """Connect a real MCP client to the server over the in-memory transport and run a scenario."""
+    """Connect the SDK's MCP client to the server over pipes and run a scenario."""
 
     async def connect() -> Any:
         # "legacy": the initialize handshake, as MCP hosts use it over stdio.
-        async with Client(pipe_transport(build_server(session)), mode="legacy") as client:
+        async with Client(
+            pipe_transport(build_server(session)),
+            mode="legacy",
+            read_timeout_seconds=ANSWER_SECONDS,
+        ) as client:
             return await scenario(client)
 
     return anyio.run(connect)
@@ -284,7 +292,7 @@ def test_module_runs_as_a_stdio_server(tmp_path: Path) -> None:
     )
 
     async def list_over_stdio() -> list[str]:
-        async with Client(parameters, mode="legacy") as client:
+        async with Client(parameters, mode="legacy", read_timeout_seconds=ANSWER_SECONDS) as client:
             return [tool.name for tool in (await client.list_tools()).tools]
 
     assert sorted(anyio.run(list_over_stdio)) == TOOLS
@@ -390,7 +398,11 @@ def test_the_session_is_created_by_the_first_tool_call_not_by_the_handshake(
         return counts
 
     async def connect() -> list[int]:
-        async with Client(pipe_transport(build_server(on_first_use)), mode="legacy") as client:
+        async with Client(
+            pipe_transport(build_server(on_first_use)),
+            mode="legacy",
+            read_timeout_seconds=ANSWER_SECONDS,
+        ) as client:
             return await scenario(client)
 
     assert anyio.run(connect) == [0, 0, 1]
@@ -414,7 +426,9 @@ def test_the_model_is_told_where_mounted_data_is_and_may_read_it_there(
 
     async def connect() -> Any:
         async with Client(
-            pipe_transport(build_server(session, mounts=mounted.mounts)), mode="legacy"
+            pipe_transport(build_server(session, mounts=mounted.mounts)),
+            mode="legacy",
+            read_timeout_seconds=ANSWER_SECONDS,
         ) as client:
             return await scenario(client)
 
@@ -444,7 +458,9 @@ def test_the_sdk_client_connects_whether_it_probes_for_a_newer_revision_or_not(
     fake_service.code_handler = lambda code: SandboxRun(stdout="6\n")
 
     async def connect(mode: str) -> tuple[str | None, str]:
-        async with Client(pipe_transport(build_server(session)), mode=mode) as client:
+        async with Client(
+            pipe_transport(build_server(session)), mode=mode, read_timeout_seconds=ANSWER_SECONDS
+        ) as client:
             result = await client.call_tool("execute_python", {"code": "print(1 + 5)"})
             return client.session.protocol_version, text_of(result)
 
@@ -497,16 +513,26 @@ print("printed after serving")
     assert server.stdin is not None
     assert server.stdout is not None
     answers = []
-    for request in (INITIALIZE_REQUEST, tool_call(2, "chatty", {})):
-        server.stdin.write(json.dumps(request).encode() + b"\n")
-        server.stdin.flush()
-        answers.append(json.loads(server.stdout.readline()))
-    stdout_after, stderr = server.communicate(timeout=30)
+    try:
+        for request in (INITIALIZE_REQUEST, tool_call(2, "chatty", {})):
+            server.stdin.write(json.dumps(request).encode() + b"\n")
+            server.stdin.flush()
+            answers.append(json.loads(read_line(server.stdout)))
+        stdout_after, stderr = server.communicate(timeout=ANSWER_SECONDS)
+    finally:
+        server.kill()
 
     assert answers[1]["result"]["content"] == [{"type": "text", "text": "quiet"}]
     assert stdout_after == b"printed after serving\n"  # stdout is the console again
     assert b"a stray print" in stderr
     assert b"a raw write to descriptor 1" in stderr
+
+
+def read_line(stream: IO[bytes]) -> bytes:
+    """The next line from a child's pipe; fails the test (instead of hanging) if none comes."""
+    lines: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    return lines.get(timeout=ANSWER_SECONDS)
 
 
 def tool_call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -556,8 +582,8 @@ class ServerOnFake:
         stdin.write(json.dumps(tool_call(2, "execute_python", {"code": "train()"})).encode())
         stdin.write(b"\n")
         stdin.flush()
-        assert b'"protocolVersion"' in stdout.readline()
-        while (line := stderr.readline()) != b"started\n":
+        assert b'"protocolVersion"' in read_line(stdout)
+        while (line := read_line(stderr)) != b"started\n":
             assert line, "the server ended before the code started"
 
     def finish(self) -> None:
@@ -588,13 +614,55 @@ def test_stdin_closing_during_a_call_stops_the_session_without_waiting_for_the_c
 
     process.stdin.close()
     # The call never ends on its own (its release file is not there): only not waiting exits.
-    exit_code = process.wait(timeout=30)
+    exit_code = process.wait(timeout=ANSWER_SECONDS)
 
     assert exit_code == 0
-    assert process.stdout.read() == b""  # the abandoned call is not answered, not even in part
     report = json.loads(server_on_fake.report.read_text())
     assert len(report["started"]) == 1
     assert report["stopped"] == report["started"]
+
+
+def test_the_server_exits_even_while_an_answer_waits_for_a_host_that_stopped_reading() -> None:
+    """A host that is shutting down reads no more; a 1 MB answer then fills the pipe."""
+    script = """
+from agent.mcp_server import serve_on_stdio
+from agent.mcp_stdio import StdioServer, Tool, ToolResult, text_block
+
+def big(arguments):
+    return ToolResult(content=(text_block("x" * 1_000_000),))
+
+tools = (Tool(name="big", description="Big.", parameters=(), run=big),)
+serve_on_stdio(StdioServer(name="t", version="1", instructions="", tools=tools))
+"""
+    server = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        server.stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
+        server.stdin.flush()
+        read_line(server.stdout)
+        server.stdin.write(json.dumps(tool_call(2, "big", {})).encode() + b"\n")
+        server.stdin.flush()
+        # The answer has begun, and stalls: nobody reads the rest.
+        assert read_line_start(server.stdout) == b'{"jsonrpc":"2.0","id":2,'
+
+        server.stdin.close()
+        exit_code = server.wait(timeout=ANSWER_SECONDS)
+    finally:
+        server.kill()
+
+    assert exit_code == 0
+
+
+def read_line_start(stream: IO[bytes]) -> bytes:
+    started: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: started.put(stream.read(24)), daemon=True).start()
+    return started.get(timeout=ANSWER_SECONDS)
 
 
 def test_sigterm_during_a_call_stops_the_session_and_exits(
@@ -604,7 +672,7 @@ def test_sigterm_during_a_call_stops_the_session_and_exits(
     process = server_on_fake.process
 
     process.send_signal(signal.SIGTERM)
-    exit_code = process.wait(timeout=30)
+    exit_code = process.wait(timeout=ANSWER_SECONDS)
 
     assert exit_code == 128 + signal.SIGTERM
     report = json.loads(server_on_fake.report.read_text())

@@ -8,6 +8,7 @@ client and with Strands' ``MCPClient``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -190,12 +191,14 @@ class SlowTools:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.started = threading.Event()
+        self.finished = threading.Event()
         self.ran: list[str] = []
 
     def slow(self, arguments: Mapping[str, str | None]) -> ToolResult:
         self.ran.append("slow")
         self.started.set()
         self.release.wait(10)
+        self.finished.set()
         return ToolResult(content=(text_block("slow done"),))
 
     def echo(self, arguments: Mapping[str, str | None]) -> ToolResult:
@@ -225,6 +228,24 @@ def test_calls_run_one_at_a_time_in_order_while_ping_is_answered() -> None:
     assert ran_while_slow == ["slow"]
     assert [answer["id"] for answer in answers] == [1, 2]
     assert answers[1]["result"]["content"][0]["text"] == "echo: second"
+
+
+def test_after_the_end_of_input_nothing_more_runs_or_is_answered() -> None:
+    tools = SlowTools()
+    connection = RawConnection(tools.server())
+    connection.initialize()
+    connection.send(call_tool(1, "slow", {}))
+    connection.send(call_tool(2, "echo", {"text": "queued"}))
+    assert tools.started.wait(10)
+
+    remaining = connection.close()  # the host closed the server's stdin
+    tools.release.set()
+    assert tools.finished.wait(10)
+    # The worker takes the queued call right after the slow one; give it the chance to run it.
+    time.sleep(0.2)
+
+    assert remaining == []
+    assert tools.ran == ["slow"]
 
 
 def test_a_cancelled_call_is_never_answered_and_never_runs_if_it_had_not_started() -> None:

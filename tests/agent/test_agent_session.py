@@ -265,7 +265,7 @@ class TestSessionLifecycle:
 
         def long_code(code: str) -> SandboxRun:
             running.set()
-            release.wait(10)
+            release.wait(60)
             return SandboxRun(stdout="done\n")
 
         fake_service.code_handler = long_code
@@ -275,18 +275,68 @@ class TestSessionLifecycle:
         call.start()
         assert running.wait(10)
 
-        session.close(wait_for_calls=False)  # returns although the call holds the session
+        session.close(wait_for_calls=False)
+        call_still_running = call.is_alive() and not release.is_set()
         stopped_while_running = [
             c.params["sessionId"] for c in fake_service.calls("StopCodeInterpreterSession")
         ]
         release.set()
         call.join(10)
 
+        assert call_still_running  # close returned although the call holds the session
         assert stopped_while_running == [started]
         assert session.owned_session_ids == ()
         with pytest.raises(SessionError, match="closed for shutdown; it starts no new session"):
             session.execute_code("print(1)")
         assert len(fake_service.calls("StartCodeInterpreterSession")) == 1
+
+    def test_closing_for_shutdown_waits_for_a_start_on_its_way_and_stops_that_session(
+        self,
+        config: InterpreterConfig,
+        clients: AwsClients,
+        fake_service: FakeCodeInterpreterService,
+    ) -> None:
+        starting, release_start = threading.Event(), threading.Event()
+
+        def slow_start(**kwargs: Any) -> None:
+            starting.set()
+            release_start.wait(10)
+
+        clients.agentcore.meta.events.register(
+            "before-call.bedrock-agentcore.StartCodeInterpreterSession", slow_start
+        )
+        session = make_session(config, clients)
+        failures: list[BaseException] = []
+
+        def first_call() -> None:
+            try:
+                session.execute_code("print(1)")
+            except SessionError as error:
+                failures.append(error)
+
+        call = threading.Thread(target=first_call, daemon=True)
+        call.start()
+        assert starting.wait(10)
+        closing = threading.Thread(
+            target=session.close, kwargs={"wait_for_calls": False}, daemon=True
+        )
+        closing.start()
+        closing.join(0.2)
+        waited_for_the_start = closing.is_alive()
+        release_start.set()
+        closing.join(10)
+        call.join(10)
+
+        assert waited_for_the_start
+        (started,) = [c.params for c in fake_service.calls("StartCodeInterpreterSession")]
+        stopped = [c.params["sessionId"] for c in fake_service.calls("StopCodeInterpreterSession")]
+        assert stopped == list(fake_service.sessions)
+        assert len(stopped) == 1
+        assert started["name"] == session.session_name
+        assert [str(error) for error in failures] == [
+            "This CodeInterpreterSession was closed for shutdown; it starts no new session."
+        ]
+        assert fake_service.invokes() == []
 
     def test_cleanup_failure_does_not_hide_the_original_error(
         self,
