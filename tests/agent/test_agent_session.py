@@ -19,7 +19,7 @@ from agentcore_fake import (
     ServiceError,
     exception_frame,
 )
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from agent import (
@@ -253,6 +253,23 @@ class TestSessionLifecycle:
 
         with pytest.raises(SessionError, match=rf"{started}: AccessDeniedException: not allowed"):
             session.close()
+        assert session.owned_session_ids == (started,)
+
+    def test_a_stop_that_gets_no_answer_is_reported_by_close(
+        self, config: InterpreterConfig, clients: AwsClients
+    ) -> None:
+        session = make_session(config, clients)
+        started = session.open()
+
+        def no_connection(**kwargs: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="https://bedrock-agentcore.example")
+
+        clients.agentcore.meta.events.register(
+            "before-send.bedrock-agentcore.StopCodeInterpreterSession", no_connection
+        )
+
+        with pytest.raises(SessionError, match=rf"{started}: Could not connect to the endpoint"):
+            session.close(wait_for_calls=False)
         assert session.owned_session_ids == (started,)
 
     def test_closing_for_shutdown_stops_the_session_while_a_call_runs_and_starts_no_other(
