@@ -425,7 +425,10 @@ class StdioServer:
                 # An unbuffered writer (stdout in the server) may take part of it per write.
                 unwritten = memoryview(data)
                 while unwritten:
-                    unwritten = unwritten[self._writer.write(unwritten) or 0 :]
+                    written = self._writer.write(unwritten)
+                    if written is None:  # a non-blocking stream that is full: never spin
+                        raise BlockingIOError("the protocol stream is non-blocking and full")
+                    unwritten = unwritten[written:]
                 self._writer.flush()
             except (BrokenPipeError, ValueError):
                 logger.debug("the client has gone; an answer was not delivered")
