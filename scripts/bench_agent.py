@@ -4,9 +4,9 @@
    ``initialize``, median of 10 runs. The interpreter comes from environment variables, as a
    deployed MCP host would set them, so no AWS call is involved.
 2. Overhead per call: ``CodeInterpreterSession.execute_code`` (what the MCP tool and the Strands
-   tool call) and the MCP ``execute_python`` tool, each against a
-   bare boto3 ``invoke_code_interpreter`` on the same data-plane fake (tests/agent), which
-   answers through real botocore. The MCP tool is called by the ``mcp`` SDK's client through
+   tool call) and the MCP ``execute_python`` tool, each against a bare boto3
+   ``invoke_code_interpreter`` on the same data-plane fake (tests/agent), which answers through
+   real botocore. The MCP tool is called by the ``mcp`` SDK's client through
    OS pipes to the server in the same process (tests/agent/mcp_pipes.py), so JSON-RPC framing
    and the server's worker thread are in the figure; only process start-up is not.
 

@@ -633,21 +633,19 @@ def _parse_mount(
         return None
     rules = constraints.FILESYSTEM_KINDS[kind.value]
     file_system_example, access_point_example = _MOUNT_EXAMPLES[kind]
-    file_system_arn = reader.value(
-        "file_system_arn",
-        "",
-        _accepted_by(rules.file_system_arn),
-        f"the ARN of a {kind.value} file system, like {file_system_example}",
-        settings=entry,
-        label=f"{at}.file_system_arn",
-    )
-    access_point_arn = reader.value(
-        "access_point_arn",
-        "",
-        _accepted_by(rules.access_point_arn),
-        f"the ARN of a {kind.value} access point, like {access_point_example}",
-        settings=entry,
-        label=f"{at}.access_point_arn",
+    file_system_arn, access_point_arn = (
+        reader.value(
+            field,
+            "",
+            _accepted_by(rule),
+            f"the ARN of a {kind.value} {what}, like {example}",
+            settings=entry,
+            label=f"{at}.{field}",
+        )
+        for field, rule, what, example in (
+            ("file_system_arn", rules.file_system_arn, "file system", file_system_example),
+            ("access_point_arn", rules.access_point_arn, "access point", access_point_example),
+        )
     )
     if len(reader.problems) > failed_before:
         return None

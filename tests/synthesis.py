@@ -87,6 +87,7 @@ CERTIFICATE_SECRETS: dict[str, str | None] = {
 
 # File systems of the simulated account that the "private" environment mounts.
 S3FILES_SYSTEM_ARN = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
+S3FILES_ACCESS_POINT_ARN = f"{S3FILES_SYSTEM_ARN}/access-point/fsap-0123456789abcdef0"
 EFS_SYSTEM_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
 EFS_ACCESS_POINT_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
 
@@ -133,7 +134,7 @@ VARIANT_ENVIRONMENTS: dict[str, Any] = {
             {
                 "type": "s3files",
                 "file_system_arn": S3FILES_SYSTEM_ARN,
-                "access_point_arn": f"{S3FILES_SYSTEM_ARN}/access-point/fsap-0123456789abcdef0",
+                "access_point_arn": S3FILES_ACCESS_POINT_ARN,
                 "mount_path": "/mnt/datasets",
                 "read_only": True,
             },

@@ -87,6 +87,16 @@ async def pipe_transport(
     assert not serving.is_alive(), "serve() did not return at the end of its input"
 
 
+def tool_call(request_id: Any, name: str, arguments: Any) -> dict[str, Any]:
+    """A tools/call request, as JSON-RPC."""
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+
+
 class RawConnection:
     """JSON-RPC lines to and from an in-process server, one call at a time."""
 

@@ -24,9 +24,10 @@ from agentcore_fake import (
     FakeCodeInterpreterService,
     SandboxRun,
 )
+from control_plane_fake import FAKE_CREDENTIALS
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ImageContent, TextContent
-from mcp_pipes import pipe_transport
+from mcp_pipes import pipe_transport, tool_call
 
 from agent.clients import AwsClients
 from agent.mcp_server import (
@@ -52,6 +53,14 @@ TOOLS = [
     "start_command_execution",
     "stop_task",
 ]
+# The interpreter as a deployed MCP host would name it: no AWS call is needed to resolve it.
+INTERPRETER_VARIABLES = {
+    "AWS_REGION": "us-east-1",
+    "CODE_INTERPRETER_ID": INTERPRETER_ID,
+    "CODE_INTERPRETER_ARN": INTERPRETER_ARN,
+    "CODE_INTERPRETER_ARTIFACT_BUCKET": BUCKET,
+    "CODE_INTERPRETER_ARTIFACT_PREFIX": "output_artifacts/",
+}
 # How long a test waits for any one answer before it fails (instead of hanging).
 ANSWER_SECONDS = 30
 INITIALIZE_REQUEST = {
@@ -508,7 +517,7 @@ print("printed after serving")
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT)},
+        env=child_environment(),
     )
     assert server.stdin is not None
     assert server.stdout is not None
@@ -530,18 +539,18 @@ print("printed after serving")
 
 def read_line(stream: IO[bytes]) -> bytes:
     """The next line from a child's pipe; fails the test (instead of hanging) if none comes."""
-    lines: queue.Queue[bytes] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
-    return lines.get(timeout=ANSWER_SECONDS)
+    return within_answer_time(stream.readline)
 
 
-def tool_call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": request_id,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
+def within_answer_time(read: Callable[[], bytes]) -> bytes:
+    answer: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: answer.put(read()), daemon=True).start()
+    return answer.get(timeout=ANSWER_SECONDS)
+
+
+def child_environment(**variables: str) -> dict[str, str]:
+    """A child Python's environment: the repository importable, PATH, and ``variables``."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT), **variables}
 
 
 class ServerOnFake:
@@ -550,20 +559,14 @@ class ServerOnFake:
     def __init__(self, workdir: Path) -> None:
         self.release = workdir / "release"
         self.report = workdir / "report.json"
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(Path(__file__).parent)]),
-            "AWS_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "CODE_INTERPRETER_ID": INTERPRETER_ID,
-            "CODE_INTERPRETER_ARN": INTERPRETER_ARN,
-            "CODE_INTERPRETER_ARTIFACT_BUCKET": BUCKET,
-            "CODE_INTERPRETER_ARTIFACT_PREFIX": "output_artifacts/",
-            "RELEASE_FILE": str(self.release),
-            "REPORT_FILE": str(self.report),
-        }
+        environment = child_environment(
+            **INTERPRETER_VARIABLES,
+            PYTHONPATH=os.pathsep.join([str(REPO_ROOT), str(Path(__file__).parent)]),
+            **FAKE_CREDENTIALS,
+            AWS_EC2_METADATA_DISABLED="true",
+            RELEASE_FILE=str(self.release),
+            REPORT_FILE=str(self.report),
+        )
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).parent / "mcp_server_on_fake.py"), "--env", "dev"],
             stdin=subprocess.PIPE,
@@ -638,7 +641,7 @@ serve_on_stdio(StdioServer(name="t", version="1", instructions="", tools=tools))
         [sys.executable, "-c", script],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT)},
+        env=child_environment(),
     )
     assert server.stdin is not None
     assert server.stdout is not None
@@ -649,7 +652,7 @@ serve_on_stdio(StdioServer(name="t", version="1", instructions="", tools=tools))
         server.stdin.write(json.dumps(tool_call(2, "big", {})).encode() + b"\n")
         server.stdin.flush()
         # The answer has begun, and stalls: nobody reads the rest.
-        assert read_line_start(server.stdout) == b'{"jsonrpc":"2.0","id":2,'
+        assert within_answer_time(lambda: server.stdout.read(24)) == b'{"jsonrpc":"2.0","id":2,'
 
         server.stdin.close()
         exit_code = server.wait(timeout=ANSWER_SECONDS)
@@ -657,12 +660,6 @@ serve_on_stdio(StdioServer(name="t", version="1", instructions="", tools=tools))
         server.kill()
 
     assert exit_code == 0
-
-
-def read_line_start(stream: IO[bytes]) -> bytes:
-    started: queue.Queue[bytes] = queue.Queue()
-    threading.Thread(target=lambda: started.put(stream.read(24)), daemon=True).start()
-    return started.get(timeout=ANSWER_SECONDS)
 
 
 def test_sigterm_during_a_call_stops_the_session_and_exits(
@@ -696,19 +693,10 @@ def test_answering_initialize_loads_neither_the_mcp_sdk_nor_boto3(tmp_path: Path
         "loaded = sorted(heavy & {name.split('.')[0] for name in sys.modules})\n"
         "print(code, loaded, file=sys.stderr)\n"
     )
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO_ROOT),
-        "AWS_REGION": "us-east-1",
-        "CODE_INTERPRETER_ID": INTERPRETER_ID,
-        "CODE_INTERPRETER_ARN": INTERPRETER_ARN,
-        "CODE_INTERPRETER_ARTIFACT_BUCKET": BUCKET,
-        "CODE_INTERPRETER_ARTIFACT_PREFIX": "output_artifacts/",
-    }
     finished = subprocess.run(
         [sys.executable, "-c", script],
         input=json.dumps(INITIALIZE_REQUEST) + "\n",
-        env=environment,
+        env=child_environment(**INTERPRETER_VARIABLES),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from mcp_pipes import RawConnection
+from mcp_pipes import RawConnection, tool_call
 
 from agent.mcp_stdio import (
     PROTOCOL_VERSIONS,
@@ -43,15 +43,6 @@ def make_server(*tools: Tool) -> StdioServer:
     )
 
 
-def call_tool(request_id: int, name: str, arguments: Any) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": request_id,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
-
-
 @pytest.mark.parametrize("version", PROTOCOL_VERSIONS)
 def test_a_protocol_revision_it_speaks_is_agreed_as_asked(version: str) -> None:
     with RawConnection(make_server()) as connection:
@@ -79,7 +70,7 @@ def test_an_unknown_revision_gets_the_newest_it_speaks_and_a_missing_one_an_erro
 def test_only_ping_is_answered_before_initialize() -> None:
     with RawConnection(make_server()) as connection:
         listing = connection.request(1, "tools/list")
-        connection.send(call_tool(2, "echo", {"text": "hi"}))
+        connection.send(tool_call(2, "echo", {"text": "hi"}))
         called = connection.receive()
         ping = connection.request(3, "ping")
 
@@ -160,7 +151,7 @@ def test_structured_content_is_sent_only_to_clients_whose_revision_has_it() -> N
     for version in ("2025-03-26", "2025-06-18"):
         with RawConnection(make_server()) as connection:
             connection.initialize(version)
-            connection.send(call_tool(1, "echo", {"text": "x"}))
+            connection.send(tool_call(1, "echo", {"text": "x"}))
             results[version] = connection.receive()["result"]
 
     assert results["2025-03-26"] == {
@@ -216,8 +207,8 @@ def test_calls_run_one_at_a_time_in_order_while_ping_is_answered() -> None:
     tools = SlowTools()
     with RawConnection(tools.server()) as connection:
         connection.initialize()
-        connection.send(call_tool(1, "slow", {}))
-        connection.send(call_tool(2, "echo", {"text": "second"}))
+        connection.send(tool_call(1, "slow", {}))
+        connection.send(tool_call(2, "echo", {"text": "second"}))
         assert tools.started.wait(10)
         pinged = connection.request(3, "ping")
         ran_while_slow = list(tools.ran)
@@ -234,8 +225,8 @@ def test_after_the_end_of_input_nothing_more_runs_or_is_answered() -> None:
     tools = SlowTools()
     connection = RawConnection(tools.server())
     connection.initialize()
-    connection.send(call_tool(1, "slow", {}))
-    connection.send(call_tool(2, "echo", {"text": "queued"}))
+    connection.send(tool_call(1, "slow", {}))
+    connection.send(tool_call(2, "echo", {"text": "queued"}))
     assert tools.started.wait(10)
 
     remaining = connection.close()  # the host closed the server's stdin
@@ -252,9 +243,9 @@ def test_a_cancelled_call_is_never_answered_and_never_runs_if_it_had_not_started
     tools = SlowTools()
     with RawConnection(tools.server()) as connection:
         connection.initialize()
-        connection.send(call_tool(1, "slow", {}))
+        connection.send(tool_call(1, "slow", {}))
         assert tools.started.wait(10)
-        connection.send(call_tool(2, "echo", {"text": "cancelled while waiting"}))
+        connection.send(tool_call(2, "echo", {"text": "cancelled while waiting"}))
         for request_id in (2, 1):
             connection.send(
                 {
@@ -266,7 +257,7 @@ def test_a_cancelled_call_is_never_answered_and_never_runs_if_it_had_not_started
         # The server reads one line after the other: once this ping is answered, both
         # cancellations have been taken in.
         connection.request(3, "ping")
-        connection.send(call_tool(4, "echo", {"text": "after"}))
+        connection.send(tool_call(4, "echo", {"text": "after"}))
         tools.release.set()
         after = connection.receive()
         remaining = connection.close()
@@ -280,7 +271,7 @@ def test_a_cancelled_call_is_never_answered_and_never_runs_if_it_had_not_started
 def test_a_request_id_must_be_a_string_or_an_integer(bad_id: Any) -> None:
     with RawConnection(make_server()) as connection:
         connection.initialize()
-        connection.send(call_tool(0, "echo", {"text": "x"}) | {"id": bad_id})
+        connection.send(tool_call(0, "echo", {"text": "x"}) | {"id": bad_id})
         refused = connection.receive()
         connection.send(
             {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": bad_id}}
@@ -306,7 +297,7 @@ def test_text_that_cannot_be_encoded_as_utf_8_is_escaped_not_fatal() -> None:
         ping = connection.receive()
         connection.send({"jsonrpc": "2.0", "id": 1, "method": lone_surrogate})
         unknown = connection.receive()
-        connection.send(call_tool(2, "echo", {"text": f"a{lone_surrogate}b"}))
+        connection.send(tool_call(2, "echo", {"text": f"a{lone_surrogate}b"}))
         echoed = connection.receive()
 
     assert ping == {"jsonrpc": "2.0", "id": lone_surrogate, "result": {}}
@@ -321,7 +312,7 @@ def test_a_result_that_cannot_be_encoded_is_an_internal_error_for_that_call() ->
     server = make_server(Tool(name="odd", description="Odd.", parameters=(), run=odd))
     with RawConnection(server) as connection:
         connection.initialize()
-        connection.send(call_tool(1, "odd", {}))
+        connection.send(tool_call(1, "odd", {}))
         failed = connection.receive()
         still_serving = connection.request(2, "ping")
 
@@ -335,7 +326,7 @@ def test_initialize_is_done_once() -> None:
     with RawConnection(make_server()) as connection:
         connection.initialize("2025-11-25")
         again = connection.request(1, "initialize", {"protocolVersion": "2024-11-05"})
-        connection.send(call_tool(2, "echo", {"text": "x"}))
+        connection.send(tool_call(2, "echo", {"text": "x"}))
         result = connection.receive()["result"]
 
     assert again["error"] == {
@@ -360,7 +351,7 @@ def test_batches_are_taken_only_in_the_revision_that_has_them() -> None:
     batch = [
         {"jsonrpc": "2.0", "id": 1, "method": "ping"},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        call_tool(2, "echo", {"text": "in a batch"}),
+        tool_call(2, "echo", {"text": "in a batch"}),
         {"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"protocolVersion": "x"}},
     ]
     with RawConnection(make_server()) as connection:

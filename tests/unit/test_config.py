@@ -6,6 +6,12 @@ import dataclasses
 from typing import Any
 
 import pytest
+from synthesis import (
+    EFS_ACCESS_POINT_ARN,
+    EFS_SYSTEM_ARN,
+    S3FILES_ACCESS_POINT_ARN,
+    S3FILES_SYSTEM_ARN,
+)
 
 from agentcore_api.resources import STACK_TAG_KEY
 from stacks.config import (
@@ -136,17 +142,11 @@ def test_selection_is_validated_even_when_other_environments_are_broken() -> Non
     assert [c.name for c in configs] == ["dev"]
 
 
-S3FILES_SYSTEM = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
-S3FILES_ACCESS_POINT = f"{S3FILES_SYSTEM}/access-point/fsap-0123456789abcdef0"
-EFS_SYSTEM = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
-EFS_ACCESS_POINT = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
-
-
 def s3files_mount(path: str = "/mnt/data", **overrides: Any) -> dict[str, Any]:
     return {
         "type": "s3files",
-        "file_system_arn": S3FILES_SYSTEM,
-        "access_point_arn": S3FILES_ACCESS_POINT,
+        "file_system_arn": S3FILES_SYSTEM_ARN,
+        "access_point_arn": S3FILES_ACCESS_POINT_ARN,
         "mount_path": path,
         **overrides,
     }
@@ -155,8 +155,8 @@ def s3files_mount(path: str = "/mnt/data", **overrides: Any) -> dict[str, Any]:
 def efs_mount(path: str = "/mnt/shared", **overrides: Any) -> dict[str, Any]:
     return {
         "type": "efs",
-        "file_system_arn": EFS_SYSTEM,
-        "access_point_arn": EFS_ACCESS_POINT,
+        "file_system_arn": EFS_SYSTEM_ARN,
+        "access_point_arn": EFS_ACCESS_POINT_ARN,
         "mount_path": path,
         **overrides,
     }
@@ -171,15 +171,15 @@ def test_file_systems_of_both_kinds_are_parsed() -> None:
     assert config.filesystems == (
         FileSystemMount(
             kind=MountKind.S3FILES,
-            file_system_arn=S3FILES_SYSTEM,
-            access_point_arn=S3FILES_ACCESS_POINT,
+            file_system_arn=S3FILES_SYSTEM_ARN,
+            access_point_arn=S3FILES_ACCESS_POINT_ARN,
             mount_path="/mnt/data",
             read_only=True,
         ),
         FileSystemMount(
             kind=MountKind.EFS,
-            file_system_arn=EFS_SYSTEM,
-            access_point_arn=EFS_ACCESS_POINT,
+            file_system_arn=EFS_SYSTEM_ARN,
+            access_point_arn=EFS_ACCESS_POINT_ARN,
             mount_path="/mnt/shared",
             read_only=False,
         ),
@@ -351,17 +351,17 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
         "access-point-of-another-file-system",
         with_mounts(
             s3files_mount(
-                access_point_arn=S3FILES_ACCESS_POINT.replace(
+                access_point_arn=S3FILES_ACCESS_POINT_ARN.replace(
                     "fs-0123456789abcdef0", "fs-0fff0fff0fff0fff0"
                 )
             )
         ),
-        ("'filesystems[0].access_point_arn'", f"an access point of {S3FILES_SYSTEM}"),
+        ("'filesystems[0].access_point_arn'", f"an access point of {S3FILES_SYSTEM_ARN}"),
     ),
     (
         "file-system-in-another-region",
         with_mounts(
-            efs_mount(file_system_arn=EFS_SYSTEM.replace("us-east-1", "eu-west-1")),
+            efs_mount(file_system_arn=EFS_SYSTEM_ARN.replace("us-east-1", "eu-west-1")),
             region="us-east-1",
         ),
         ("'filesystems[0].file_system_arn'", "the environment's region us-east-1"),
@@ -369,7 +369,9 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     (
         "access-point-in-another-account",
         with_mounts(
-            efs_mount(access_point_arn=EFS_ACCESS_POINT.replace("123456789012", "210987654321")),
+            efs_mount(
+                access_point_arn=EFS_ACCESS_POINT_ARN.replace("123456789012", "210987654321")
+            ),
             account="123456789012",
         ),
         ("'filesystems[0].access_point_arn'", "the environment's account 123456789012"),
@@ -381,7 +383,7 @@ INVALID: list[tuple[str, Any, tuple[str, ...]]] = [
     ),
     (
         "efs-arn-for-s3files",
-        with_mounts(s3files_mount(file_system_arn=EFS_SYSTEM)),
+        with_mounts(s3files_mount(file_system_arn=EFS_SYSTEM_ARN)),
         ("'filesystems[0].file_system_arn'", "the ARN of a s3files file system"),
     ),
     (

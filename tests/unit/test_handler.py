@@ -38,7 +38,14 @@ from control_plane_fake import (
     check_against_shape,
 )
 from iam_simulation import AccessLog, Authorizer, StackResources
-from synthesis import CERTIFICATE_KEY_ARN, SynthesizedApp
+from synthesis import (
+    CERTIFICATE_KEY_ARN,
+    EFS_ACCESS_POINT_ARN,
+    EFS_SYSTEM_ARN,
+    S3FILES_ACCESS_POINT_ARN,
+    S3FILES_SYSTEM_ARN,
+    SynthesizedApp,
+)
 
 from agentcore_api import constraints
 from agentcore_api.resources import NETWORK_SERVICE_NAME, STACK_TAG_KEY
@@ -66,17 +73,11 @@ VPC: dict[str, Any] = {
 }
 
 
-S3FILES_SYSTEM = "arn:aws:s3files:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
-S3FILES_ACCESS_POINT = f"{S3FILES_SYSTEM}/access-point/fsap-0123456789abcdef0"
-EFS_SYSTEM = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123abcd"
-EFS_ACCESS_POINT = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0a1b2c3d"
-
-
 def s3files(path: str) -> dict[str, Any]:
     return {
         "S3FilesConfiguration": {
-            "AccessPointArn": S3FILES_ACCESS_POINT,
-            "FileSystemArn": S3FILES_SYSTEM,
+            "AccessPointArn": S3FILES_ACCESS_POINT_ARN,
+            "FileSystemArn": S3FILES_SYSTEM_ARN,
             "MountPath": path,
         }
     }
@@ -85,8 +86,8 @@ def s3files(path: str) -> dict[str, Any]:
 def efs(path: str) -> dict[str, Any]:
     return {
         "EfsConfiguration": {
-            "AccessPointArn": EFS_ACCESS_POINT,
-            "FileSystemArn": EFS_SYSTEM,
+            "AccessPointArn": EFS_ACCESS_POINT_ARN,
+            "FileSystemArn": EFS_SYSTEM_ARN,
             "MountPath": path,
         }
     }
@@ -755,15 +756,15 @@ def create_with_both_kinds_of_file_systems(w: World) -> None:
     assert create.params["filesystemConfigurations"] == [
         {
             "s3FilesConfiguration": {
-                "accessPointArn": S3FILES_ACCESS_POINT,
-                "fileSystemArn": S3FILES_SYSTEM,
+                "accessPointArn": S3FILES_ACCESS_POINT_ARN,
+                "fileSystemArn": S3FILES_SYSTEM_ARN,
                 "mountPath": "/mnt/data",
             }
         },
         {
             "efsConfiguration": {
-                "accessPointArn": EFS_ACCESS_POINT,
-                "fileSystemArn": EFS_SYSTEM,
+                "accessPointArn": EFS_ACCESS_POINT_ARN,
+                "fileSystemArn": EFS_SYSTEM_ARN,
                 "mountPath": "/mnt/shared",
             }
         },
@@ -894,7 +895,7 @@ INVALID_PROPERTIES = [
         changed(
             VPC,
             FilesystemConfigurations=[
-                {"EfsConfiguration": {"FileSystemArn": EFS_SYSTEM, "MountPath": "/mnt/a"}}
+                {"EfsConfiguration": {"FileSystemArn": EFS_SYSTEM_ARN, "MountPath": "/mnt/a"}}
             ],
         ),
         ["EfsConfiguration must have string AccessPointArn, FileSystemArn, MountPath"],
@@ -906,8 +907,8 @@ INVALID_PROPERTIES = [
             FilesystemConfigurations=[
                 {
                     "EfsConfiguration": {
-                        "AccessPointArn": S3FILES_ACCESS_POINT,
-                        "FileSystemArn": EFS_SYSTEM,
+                        "AccessPointArn": S3FILES_ACCESS_POINT_ARN,
+                        "FileSystemArn": EFS_SYSTEM_ARN,
                         "MountPath": "/mnt/a",
                     }
                 }
